@@ -1,0 +1,85 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { systemClock, type Clock } from './shared/clock.js';
+import { createIdGenerator, type IdGenerator } from './shared/ids.js';
+import { createLogger } from './ops/create-logger.js';
+import { Metrics } from './ops/metrics.js';
+import { openStore } from './store/open-store.js';
+import { ApiKeyService } from './tenants/api-key-service.js';
+import { TenantService, type CreatedTenant } from './tenants/tenant-service.js';
+import { Authenticator } from './tenants/principal.js';
+import { bootstrapDefaultTenant } from './tenants/bootstrap-default-tenant.js';
+import { TenantRateLimiter } from './webhooks/tenant-rate-limiter.js';
+import { WebhookIntake } from './webhooks/webhook-intake.js';
+import { BackgroundLoop } from './jobs/background-loop.js';
+import { buildServer } from './http/build-server.js';
+import type { Services } from './http/services.js';
+
+export interface AppOptions {
+  clock?: Clock;
+  ids?: IdGenerator;
+  logger?: Logger;
+  /** Background loop period; tests drive `services.loop.tick()` themselves. */
+  loopIntervalMs?: number;
+}
+
+export interface App {
+  services: Services;
+  server: FastifyInstance;
+  /** Set only on the start that created the default tenant: its webhook URL and first API key. */
+  firstStart: CreatedTenant | undefined;
+  /** Starts the background loop and listens; resolves to the bound address. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The composition root: config → store → services → HTTP server → background loop. */
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const clock = options.clock ?? systemClock;
+  const ids = options.ids ?? createIdGenerator(clock);
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = new Metrics();
+  const { store, box } = await openStore(config, logger, { migrate: true, metrics });
+
+  const apiKeys = new ApiKeyService(store, box, ids, clock);
+  const tenants = new TenantService(store, box, ids, clock, apiKeys, {
+    publicUrl: config.publicUrl,
+    defaultWebhookSecrets: config.stripeWebhookSecrets,
+  });
+  const firstStart = await bootstrapDefaultTenant(tenants);
+  const loop = new BackgroundLoop(options.loopIntervalMs ?? 5_000, () => clock.now(), logger);
+  loop.add({ name: 'store-heartbeat', run: () => store.ping() });
+
+  const services: Services = {
+    config,
+    clock,
+    logger,
+    store,
+    tenants,
+    apiKeys,
+    authenticator: new Authenticator(config.adminToken, apiKeys),
+    webhookIntake: new WebhookIntake(store, tenants, new TenantRateLimiter(clock, config.webhook.ratePerSecond, config.webhook.burst), clock, config.webhook.toleranceSeconds),
+    metrics,
+    loop,
+  };
+  const server = await buildServer(services);
+
+  let closed = false;
+  return {
+    services,
+    server,
+    firstStart,
+    async listen() {
+      loop.start();
+      return server.listen({ port: config.port, host: config.host });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await server.close();
+      await loop.stop();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Services } from './services.js';
+import { registerErrorHandling } from './error-handler.js';
+import { ErrorResponse } from './schemas.js';
+import { webhookRoutes } from './routes/webhook-routes.js';
+import { tenantRoutes } from './routes/tenant-routes.js';
+import { apiKeyRoutes } from './routes/api-key-routes.js';
+import { billingEventRoutes } from './routes/billing-event-routes.js';
+import { opsRoutes } from './routes/ops-routes.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function buildServer(services: Services): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: services.logger as FastifyBaseLogger,
+    // Per-request info logs would cost more than the webhook itself at thousands per second;
+    // failures are logged by the error handler with the request id.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1_048_576,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : `req_${services.clock.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
+    },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.decorateRequest('principal', undefined);
+  app.addSchema(ErrorResponse);
+  registerErrorHandling(app);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    services.metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Meterwatch API', version: '0.1.0', description: 'Verified Stripe webhook intake, billing anomalies and usage metering.' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(async (scope) => webhookRoutes(scope, services));
+  await app.register(async (scope) => tenantRoutes(scope, services));
+  await app.register(async (scope) => apiKeyRoutes(scope, services));
+  await app.register(async (scope) => billingEventRoutes(scope, services));
+  await app.register(async (scope) => opsRoutes(scope, services));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,57 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const MAX_TENANT_LABELS = 100;
+
+/**
+ * One registry per app instance (tests run several apps in a process). Tenant labels are bounded:
+ * the first 100 tenants seen get their own label, later ones share "other", so a platform with
+ * thousands of tenants cannot explode the series count.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly webhooks: Counter<'outcome' | 'tenant'>;
+  readonly webhookDuration: Histogram<'outcome'>;
+  readonly storeErrors: Counter<'operation'>;
+  readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  private readonly tenantLabels = new Set<string>();
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'mw_' });
+    this.webhooks = new Counter({
+      name: 'mw_webhooks_total',
+      help: 'Stripe webhook deliveries by outcome',
+      labelNames: ['outcome', 'tenant'],
+      registers: [this.registry],
+    });
+    this.webhookDuration = new Histogram({
+      name: 'mw_webhook_duration_seconds',
+      help: 'Time to verify and durably store a webhook delivery',
+      labelNames: ['outcome'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [this.registry],
+    });
+    this.storeErrors = new Counter({
+      name: 'mw_store_errors_total',
+      help: 'Failed store operations',
+      labelNames: ['operation'],
+      registers: [this.registry],
+    });
+    this.httpDuration = new Histogram({
+      name: 'mw_http_request_duration_seconds',
+      help: 'HTTP request duration by route',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [this.registry],
+    });
+  }
+
+  tenantLabel(tenantId: string | undefined): string {
+    if (tenantId === undefined) return 'none';
+    if (this.tenantLabels.has(tenantId)) return tenantId;
+    if (this.tenantLabels.size < MAX_TENANT_LABELS) {
+      this.tenantLabels.add(tenantId);
+      return tenantId;
+    }
+    return 'other';
+  }
+}

@@ -1,0 +1,373 @@
+import { Migrator, sql, type Kysely, type Selectable } from 'kysely';
+import type { Database } from './schema.js';
+import { migrationProvider } from './migrations/index.js';
+import { StoreUnavailableError } from './store-unavailable-error.js';
+import {
+  FEED_START,
+  type ApiKeyRecord,
+  type BillingEventInput,
+  type BillingEventQuery,
+  type BillingEventRecord,
+  type FeedBatch,
+  type FeedPosition,
+  type MigrationStatus,
+  type Scope,
+  type Store,
+  type StoreDialect,
+  type TenantPatch,
+  type TenantRecord,
+} from './store.js';
+
+export interface KyselyStoreOptions {
+  dialect: StoreDialect;
+  /** Called for every failed store operation (metrics, logs); must not throw. */
+  onError?: (operation: string, error: unknown) => void;
+  /** Extra teardown after the Kysely instance is destroyed. */
+  afterClose?: () => Promise<void>;
+}
+
+/**
+ * The Store implementation shared by both adapters: the queries are portable SQL through Kysely.
+ * Where the databases really differ (the feed's visibility rule, column types in migrations) the
+ * difference is keyed on `dialect` right where it matters.
+ */
+export class KyselyStore implements Store {
+  readonly dialect: StoreDialect;
+  private readonly onError: (operation: string, error: unknown) => void;
+
+  constructor(
+    readonly db: Kysely<Database>,
+    private readonly options: KyselyStoreOptions,
+  ) {
+    this.dialect = options.dialect;
+    this.onError = options.onError ?? (() => {});
+  }
+
+  private async guard<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      this.onError(operation, error);
+      throw new StoreUnavailableError(operation, error);
+    }
+  }
+
+  private migrator(): Migrator {
+    return new Migrator({ db: this.db, provider: migrationProvider(this.dialect) });
+  }
+
+  migrate(): Promise<string[]> {
+    return this.guard('migrate', async () => {
+      const { error, results } = await this.migrator().migrateToLatest();
+      if (error) throw error;
+      return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    });
+  }
+
+  migrationStatus(): Promise<MigrationStatus> {
+    return this.guard('migrationStatus', async () => {
+      const all = await this.migrator().getMigrations();
+      return {
+        applied: all.filter((m) => m.executedAt !== undefined).map((m) => m.name),
+        pending: all.filter((m) => m.executedAt === undefined).map((m) => m.name),
+      };
+    });
+  }
+
+  ping(): Promise<void> {
+    return this.guard('ping', async () => {
+      await sql`select 1`.execute(this.db);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+    await this.options.afterClose?.();
+  }
+
+  getMeta(key: string): Promise<string | undefined> {
+    return this.guard('getMeta', async () => {
+      const row = await this.db.selectFrom('mw_meta').select('value').where('key', '=', key).executeTakeFirst();
+      return row?.value;
+    });
+  }
+
+  putMetaIfAbsent(key: string, value: string): Promise<boolean> {
+    return this.guard('putMetaIfAbsent', async () => {
+      const rows = await this.db
+        .insertInto('mw_meta')
+        .values({ key, value })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .returning('key')
+        .execute();
+      return rows.length === 1;
+    });
+  }
+
+  insertTenant(tenant: TenantRecord): Promise<boolean> {
+    return this.guard('insertTenant', async () => {
+      const rows = await this.db
+        .insertInto('tenants')
+        .values(tenantToRow(tenant))
+        .onConflict((oc) => oc.doNothing())
+        .returning('id')
+        .execute();
+      return rows.length === 1;
+    });
+  }
+
+  getTenant(id: string): Promise<TenantRecord | undefined> {
+    return this.guard('getTenant', async () => {
+      const row = await this.db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && rowToTenant(row);
+    });
+  }
+
+  getTenantByName(name: string): Promise<TenantRecord | undefined> {
+    return this.guard('getTenantByName', async () => {
+      const row = await this.db.selectFrom('tenants').selectAll().where('name', '=', name).executeTakeFirst();
+      return row && rowToTenant(row);
+    });
+  }
+
+  getTenantByWebhookTokenHash(hash: string): Promise<TenantRecord | undefined> {
+    return this.guard('getTenantByWebhookTokenHash', async () => {
+      const row = await this.db.selectFrom('tenants').selectAll().where('webhook_token_hash', '=', hash).executeTakeFirst();
+      return row && rowToTenant(row);
+    });
+  }
+
+  listTenants(): Promise<TenantRecord[]> {
+    return this.guard('listTenants', async () => {
+      const rows = await this.db.selectFrom('tenants').selectAll().orderBy('created_at').orderBy('id').execute();
+      return rows.map(rowToTenant);
+    });
+  }
+
+  updateTenant(id: string, patch: TenantPatch, now: number): Promise<TenantRecord | undefined> {
+    return this.guard('updateTenant', async () => {
+      const values: Partial<Database['tenants']> = { updated_at: now };
+      if (patch.webhookTokenHash !== undefined) values.webhook_token_hash = patch.webhookTokenHash;
+      if (patch.webhookTokenEnc !== undefined) values.webhook_token_enc = patch.webhookTokenEnc;
+      if (patch.webhookSecretsEnc !== undefined) values.webhook_secrets_enc = patch.webhookSecretsEnc;
+      if (patch.stripeApiKeyEnc !== undefined) values.stripe_api_key_enc = patch.stripeApiKeyEnc;
+      if (patch.stripeTestApiKeyEnc !== undefined) values.stripe_test_api_key_enc = patch.stripeTestApiKeyEnc;
+      const row = await this.db.updateTable('tenants').set(values).where('id', '=', id).returningAll().executeTakeFirst();
+      return row && rowToTenant(row);
+    });
+  }
+
+  insertApiKey(key: ApiKeyRecord): Promise<void> {
+    return this.guard('insertApiKey', async () => {
+      await this.db
+        .insertInto('api_keys')
+        .values({
+          id: key.id,
+          tenant_id: key.tenantId,
+          name: key.name,
+          prefix: key.prefix,
+          key_hash: key.keyHash,
+          scopes: key.scopes.join(' '),
+          created_at: key.createdAt,
+          revoked_at: key.revokedAt,
+        })
+        .execute();
+    });
+  }
+
+  getApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    return this.guard('getApiKeyByHash', async () => {
+      const row = await this.db.selectFrom('api_keys').selectAll().where('key_hash', '=', hash).executeTakeFirst();
+      return row && rowToApiKey(row);
+    });
+  }
+
+  listApiKeys(tenantId: string): Promise<ApiKeyRecord[]> {
+    return this.guard('listApiKeys', async () => {
+      const rows = await this.db
+        .selectFrom('api_keys')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      return rows.map(rowToApiKey);
+    });
+  }
+
+  revokeApiKey(tenantId: string, id: string, now: number): Promise<boolean> {
+    return this.guard('revokeApiKey', async () => {
+      const result = await this.db
+        .updateTable('api_keys')
+        .set({ revoked_at: now })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    });
+  }
+
+  insertBillingEvent(event: BillingEventInput): Promise<{ inserted: boolean }> {
+    return this.guard('insertBillingEvent', async () => {
+      const rows = await this.db
+        .insertInto('billing_events')
+        .values(eventToRow(event))
+        .onConflict((oc) => oc.columns(['tenant_id', 'event_id']).doNothing())
+        .returning('seq')
+        .execute();
+      return { inserted: rows.length === 1 };
+    });
+  }
+
+  getBillingEvent(tenantId: string, eventId: string): Promise<BillingEventRecord | undefined> {
+    return this.guard('getBillingEvent', async () => {
+      const row = await this.db
+        .selectFrom('billing_events')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('event_id', '=', eventId)
+        .executeTakeFirst();
+      return row && rowToEvent(row);
+    });
+  }
+
+  listBillingEvents(tenantId: string, query: BillingEventQuery): Promise<BillingEventRecord[]> {
+    return this.guard('listBillingEvents', async () => {
+      let q = this.db.selectFrom('billing_events').selectAll().where('tenant_id', '=', tenantId);
+      if (query.types && query.types.length > 0) q = q.where('type', 'in', query.types);
+      if (query.customer !== undefined) q = q.where('customer', '=', query.customer);
+      if (query.since !== undefined) q = q.where('created', '>=', query.since);
+      if (query.until !== undefined) q = q.where('created', '<', query.until);
+      const before = query.before;
+      if (before) {
+        q = q.where((eb) =>
+          eb.or([eb('created', '<', before.created), eb.and([eb('created', '=', before.created), eb('seq', '<', before.seq)])]),
+        );
+      }
+      const rows = await q.orderBy('created', 'desc').orderBy('seq', 'desc').limit(query.limit).execute();
+      return rows.map(rowToEvent);
+    });
+  }
+
+  readFeed(after: FeedPosition, limit: number): Promise<FeedBatch> {
+    return this.guard('readFeed', async () => {
+      let q = this.db
+        .selectFrom('billing_events')
+        .selectAll()
+        .where((eb) => eb.or([eb('tx_id', '>', after.tx), eb.and([eb('tx_id', '=', after.tx), eb('seq', '>', after.seq)])]));
+      if (this.dialect === 'postgres') {
+        // Only rows whose writing transaction is older than every running one: a transaction that
+        // took a lower seq but commits later can still appear, and must not be jumped over.
+        q = q.where('tx_id', '<', sql<number>`pg_snapshot_xmin(pg_current_snapshot())::text::bigint`);
+      }
+      const rows = await q.orderBy('tx_id').orderBy('seq').limit(limit).execute();
+      const last = rows[rows.length - 1];
+      return {
+        events: rows.map(rowToEvent),
+        position: last ? { tx: Number(last.tx_id), seq: Number(last.seq) } : after,
+      };
+    });
+  }
+
+  getFeedCursor(consumer: string): Promise<FeedPosition> {
+    return this.guard('getFeedCursor', async () => {
+      const row = await this.db.selectFrom('feed_cursors').select(['tx_id', 'seq']).where('consumer', '=', consumer).executeTakeFirst();
+      return row ? { tx: Number(row.tx_id), seq: Number(row.seq) } : FEED_START;
+    });
+  }
+
+  saveFeedCursor(consumer: string, position: FeedPosition, now: number): Promise<void> {
+    return this.guard('saveFeedCursor', async () => {
+      await this.db
+        .insertInto('feed_cursors')
+        .values({ consumer, tx_id: position.tx, seq: position.seq, updated_at: now })
+        .onConflict((oc) => oc.column('consumer').doUpdateSet({ tx_id: position.tx, seq: position.seq, updated_at: now }))
+        .execute();
+    });
+  }
+}
+
+function tenantToRow(t: TenantRecord): Database['tenants'] {
+  return {
+    id: t.id,
+    name: t.name,
+    webhook_token_hash: t.webhookTokenHash,
+    webhook_token_enc: t.webhookTokenEnc,
+    webhook_secrets_enc: t.webhookSecretsEnc,
+    stripe_api_key_enc: t.stripeApiKeyEnc,
+    stripe_test_api_key_enc: t.stripeTestApiKeyEnc,
+    created_at: t.createdAt,
+    updated_at: t.updatedAt,
+  };
+}
+
+function rowToTenant(r: Selectable<Database['tenants']>): TenantRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    webhookTokenHash: r.webhook_token_hash,
+    webhookTokenEnc: r.webhook_token_enc,
+    webhookSecretsEnc: r.webhook_secrets_enc,
+    stripeApiKeyEnc: r.stripe_api_key_enc,
+    stripeTestApiKeyEnc: r.stripe_test_api_key_enc,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+function rowToApiKey(r: Selectable<Database['api_keys']>): ApiKeyRecord {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    name: r.name,
+    prefix: r.prefix,
+    keyHash: r.key_hash,
+    scopes: r.scopes.split(' ').filter((s) => s.length > 0) as Scope[],
+    createdAt: Number(r.created_at),
+    revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+  };
+}
+
+function eventToRow(e: BillingEventInput) {
+  return {
+    tenant_id: e.tenantId,
+    event_id: e.eventId,
+    type: e.type,
+    created: e.created,
+    livemode: e.livemode ? 1 : 0,
+    api_version: e.apiVersion,
+    account: e.account,
+    object_type: e.objectType,
+    object_id: e.objectId,
+    customer: e.customer,
+    amount: e.amount,
+    currency: e.currency,
+    status: e.status,
+    source: e.source,
+    received_at: e.receivedAt,
+    payload: e.payload,
+  };
+}
+
+function rowToEvent(r: Selectable<Database['billing_events']>): BillingEventRecord {
+  return {
+    seq: Number(r.seq),
+    tenantId: r.tenant_id,
+    eventId: r.event_id,
+    type: r.type,
+    created: Number(r.created),
+    livemode: Number(r.livemode) === 1,
+    apiVersion: r.api_version,
+    account: r.account,
+    objectType: r.object_type,
+    objectId: r.object_id,
+    customer: r.customer,
+    amount: r.amount === null ? null : Number(r.amount),
+    currency: r.currency,
+    status: r.status,
+    source: r.source as BillingEventRecord['source'],
+    receivedAt: Number(r.received_at),
+    payload: r.payload,
+  };
+}

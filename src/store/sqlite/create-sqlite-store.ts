@@ -1,0 +1,27 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { Database } from '../schema.js';
+import { KyselyStore } from '../kysely-store.js';
+
+export interface SqliteStoreOptions {
+  file: string;
+  onError?: (operation: string, error: unknown) => void;
+}
+
+/**
+ * The embedded default: one connection, hence one writer, in WAL mode. `synchronous=NORMAL` in WAL
+ * keeps every commit safe from a process crash (what "durable before the 2xx" guards against) and
+ * only an OS crash or power loss can drop the last commits; see docs/STORAGE.md.
+ */
+export function createSqliteStore(options: SqliteStoreOptions): KyselyStore {
+  if (options.file !== ':memory:') fs.mkdirSync(path.dirname(options.file), { recursive: true });
+  const database = new BetterSqlite3(options.file);
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return new KyselyStore(db, { dialect: 'sqlite', ...(options.onError ? { onError: options.onError } : {}) });
+}
