@@ -34,6 +34,7 @@ export interface KyselyStoreOptions {
 export class KyselyStore implements Store {
   readonly dialect: StoreDialect;
   private readonly onError: (operation: string, error: unknown) => void;
+  private closed = false;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -45,6 +46,7 @@ export class KyselyStore implements Store {
 
   private async guard<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     try {
+      if (this.closed) throw new Error('store is closed');
       return await fn();
     } catch (error) {
       this.onError(operation, error);
@@ -81,6 +83,8 @@ export class KyselyStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.db.destroy();
     await this.options.afterClose?.();
   }

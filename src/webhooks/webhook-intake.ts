@@ -29,8 +29,14 @@ export class WebhookIntake {
     private readonly toleranceSeconds: number,
   ) {}
 
-  async receive(route: WebhookRoute, rawBody: Buffer, signatureHeader: string | undefined): Promise<WebhookReceipt> {
-    const target = await this.resolve(route);
+  /** Which tenant a delivery is for, before anything else is checked; unknown token → 404. */
+  async resolve(route: WebhookRoute): Promise<WebhookTarget> {
+    const target = route.kind === 'default' ? await this.tenants.defaultWebhookTarget() : await this.tenants.webhookTargetByToken(route.token);
+    if (!target) throw unknownWebhookToken();
+    return target;
+  }
+
+  async receive(target: WebhookTarget, rawBody: Buffer, signatureHeader: string | undefined): Promise<WebhookReceipt> {
     const retryAfter = this.limiter.take(target.tenantId);
     if (retryAfter > 0) throw rateLimited(retryAfter);
 
@@ -39,11 +45,5 @@ export class WebhookIntake {
     const event = parseStripeEvent(rawBody.toString('utf8'), target.tenantId, 'webhook', now);
     const { inserted } = await this.store.insertBillingEvent(event);
     return { tenantId: target.tenantId, eventId: event.eventId, type: event.type, duplicate: !inserted };
-  }
-
-  private async resolve(route: WebhookRoute): Promise<WebhookTarget> {
-    const target = route.kind === 'default' ? await this.tenants.defaultWebhookTarget() : await this.tenants.webhookTargetByToken(route.token);
-    if (!target) throw unknownWebhookToken();
-    return target;
   }
 }

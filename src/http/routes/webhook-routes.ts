@@ -22,10 +22,11 @@ export async function webhookRoutes(app: FastifyInstance, services: Services): P
     let outcome = 'error';
     let tenantId: string | undefined;
     try {
+      const target = await webhookIntake.resolve(route);
+      tenantId = target.tenantId;
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const signature = request.headers['stripe-signature'];
-      const receipt = await webhookIntake.receive(route, body, typeof signature === 'string' ? signature : undefined);
-      tenantId = receipt.tenantId;
+      const receipt = await webhookIntake.receive(target, body, typeof signature === 'string' ? signature : undefined);
       outcome = receipt.duplicate ? 'duplicate' : 'accepted';
       return reply.send({ received: true, duplicate: receipt.duplicate });
     } catch (error) {

@@ -1,0 +1,186 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStore } from '../../src/store/create-store.js';
+import type { KyselyStore } from '../../src/store/kysely-store.js';
+import { FEED_START, type BillingEventInput, type TenantRecord } from '../../src/store/store.js';
+import { parseConfig } from '../../src/config.js';
+import { DIALECTS, dialectEnabled, freshDatabase, type FreshDatabase } from '../support/dialects.js';
+
+/** One suite, run unchanged against SQLite and PostgreSQL. */
+for (const dialect of DIALECTS) {
+  const enabled = await dialectEnabled(dialect);
+
+  describe.skipIf(!enabled)(`store conformance: ${dialect}`, () => {
+    let db: FreshDatabase;
+    let store: KyselyStore;
+
+    beforeAll(async () => {
+      db = await freshDatabase(dialect);
+      store = createStore(parseConfig({ DATABASE_URL: db.databaseUrl, MW_DATA_DIR: db.dataDir }).database);
+      await store.migrate();
+    });
+    afterAll(async () => {
+      await store?.close();
+      await db?.cleanup();
+    });
+
+    const tenant = (id: string, name = id): TenantRecord => ({
+      id,
+      name,
+      webhookTokenHash: `hash-${id}`,
+      webhookTokenEnc: `enc-${id}`,
+      webhookSecretsEnc: null,
+      stripeApiKeyEnc: null,
+      stripeTestApiKeyEnc: null,
+      createdAt: 1_000,
+      updatedAt: 1_000,
+    });
+
+    const event = (tenantId: string, eventId: string, patch: Partial<BillingEventInput> = {}): BillingEventInput => ({
+      tenantId,
+      eventId,
+      type: 'charge.succeeded',
+      created: 1_700_000_000,
+      livemode: false,
+      apiVersion: '2025-08-27.basil',
+      account: null,
+      objectType: 'charge',
+      objectId: `ch_${eventId}`,
+      customer: 'cus_1',
+      amount: 2000,
+      currency: 'usd',
+      status: 'succeeded',
+      source: 'webhook',
+      receivedAt: 1_700_000_000_123,
+      payload: JSON.stringify({ id: eventId }),
+      ...patch,
+    });
+
+    it('migrates once and reports itself current', async () => {
+      expect(await store.migrate()).toEqual([]);
+      const status = await store.migrationStatus();
+      expect(status.pending).toEqual([]);
+      expect(status.applied).toContain('0001-foundation');
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+
+    it('keeps the first meta value', async () => {
+      expect(await store.putMetaIfAbsent('k', 'one')).toBe(true);
+      expect(await store.putMetaIfAbsent('k', 'two')).toBe(false);
+      expect(await store.getMeta('k')).toBe('one');
+      expect(await store.getMeta('missing')).toBeUndefined();
+    });
+
+    it('stores tenants, refusing a taken id or name', async () => {
+      expect(await store.insertTenant(tenant('ten_a', 'Alpha'))).toBe(true);
+      expect(await store.insertTenant(tenant('ten_b', 'Beta'))).toBe(true);
+      expect(await store.insertTenant(tenant('ten_a', 'Other'))).toBe(false);
+      expect(await store.insertTenant(tenant('ten_c', 'Alpha'))).toBe(false);
+      expect((await store.getTenant('ten_a'))?.name).toBe('Alpha');
+      expect((await store.getTenantByName('Beta'))?.id).toBe('ten_b');
+      expect((await store.getTenantByWebhookTokenHash('hash-ten_b'))?.id).toBe('ten_b');
+      expect(await store.getTenant('nope')).toBeUndefined();
+      expect((await store.listTenants()).map((t) => t.id)).toEqual(['ten_a', 'ten_b']);
+
+      const updated = await store.updateTenant('ten_a', { webhookSecretsEnc: 'sealed', webhookTokenHash: 'hash-new' }, 2_000);
+      expect(updated).toMatchObject({ id: 'ten_a', webhookSecretsEnc: 'sealed', webhookTokenHash: 'hash-new', updatedAt: 2_000, createdAt: 1_000 });
+      expect(await store.getTenantByWebhookTokenHash('hash-ten_a')).toBeUndefined();
+      expect(await store.updateTenant('nope', { webhookSecretsEnc: null }, 3_000)).toBeUndefined();
+    });
+
+    it('stores API keys per tenant and revokes only the tenant’s own live key', async () => {
+      await store.insertApiKey({ id: 'key_1', tenantId: 'ten_a', name: 'n', prefix: 'mw_x', keyHash: 'h1', scopes: ['ingest', 'read'], createdAt: 1, revokedAt: null });
+      await store.insertApiKey({ id: 'key_2', tenantId: 'ten_b', name: 'n', prefix: 'mw_y', keyHash: 'h2', scopes: ['write'], createdAt: 2, revokedAt: null });
+      expect(await store.getApiKeyByHash('h1')).toMatchObject({ id: 'key_1', tenantId: 'ten_a', scopes: ['ingest', 'read'], revokedAt: null });
+      expect((await store.listApiKeys('ten_a')).map((k) => k.id)).toEqual(['key_1']);
+      expect(await store.revokeApiKey('ten_b', 'key_1', 5)).toBe(false);
+      expect(await store.revokeApiKey('ten_a', 'key_1', 5)).toBe(true);
+      expect(await store.revokeApiKey('ten_a', 'key_1', 6)).toBe(false);
+      expect((await store.getApiKeyByHash('h1'))?.revokedAt).toBe(5);
+    });
+
+    it('stores an event once per (tenant, event id) and round-trips every field', async () => {
+      const input = event('ten_a', 'evt_1', { livemode: true, account: 'acct_1', amount: 99_999_999_999 });
+      expect(await store.insertBillingEvent(input)).toEqual({ inserted: true });
+      expect(await store.insertBillingEvent({ ...input, amount: 1 })).toEqual({ inserted: false });
+      // The same Stripe id under another tenant is another event.
+      expect(await store.insertBillingEvent(event('ten_b', 'evt_1'))).toEqual({ inserted: true });
+      const stored = await store.getBillingEvent('ten_a', 'evt_1');
+      expect(stored).toMatchObject({ ...input, seq: expect.any(Number) });
+      expect(await store.getBillingEvent('ten_a', 'evt_missing')).toBeUndefined();
+    });
+
+    it('lets exactly one of many concurrent inserts of one event win', async () => {
+      const results = await Promise.all(Array.from({ length: 25 }, () => store.insertBillingEvent(event('ten_a', 'evt_race'))));
+      expect(results.filter((r) => r.inserted)).toHaveLength(1);
+    });
+
+    it('lists a tenant’s events newest first with filters and a stable cursor', async () => {
+      for (let i = 0; i < 7; i++) {
+        await store.insertBillingEvent(
+          event('ten_b', `evt_l${i}`, { created: 1_800_000_000 + (i % 3), type: i % 2 === 0 ? 'charge.failed' : 'invoice.paid', customer: i < 4 ? 'cus_x' : 'cus_y' }),
+        );
+      }
+      const page1 = await store.listBillingEvents('ten_b', { since: 1_800_000_000, limit: 4 });
+      expect(page1).toHaveLength(4);
+      const last = page1[3]!;
+      const page2 = await store.listBillingEvents('ten_b', { since: 1_800_000_000, limit: 10, before: { created: last.created, seq: last.seq } });
+      const all = [...page1, ...page2];
+      expect(all.map((e) => e.eventId).sort()).toEqual(['evt_l0', 'evt_l1', 'evt_l2', 'evt_l3', 'evt_l4', 'evt_l5', 'evt_l6']);
+      for (let i = 1; i < all.length; i++) {
+        const [a, b] = [all[i - 1]!, all[i]!];
+        expect(a.created > b.created || (a.created === b.created && a.seq > b.seq)).toBe(true);
+      }
+      expect((await store.listBillingEvents('ten_b', { types: ['charge.failed'], limit: 50 })).every((e) => e.type === 'charge.failed')).toBe(true);
+      expect((await store.listBillingEvents('ten_b', { customer: 'cus_y', since: 1_800_000_000, limit: 50 })).map((e) => e.eventId).sort()).toEqual(['evt_l4', 'evt_l5', 'evt_l6']);
+      expect(await store.listBillingEvents('ten_b', { since: 1_800_000_001, until: 1_800_000_002, limit: 50 })).toHaveLength(2);
+      // Tenant isolation at the store: ten_a never sees ten_b's rows.
+      expect((await store.listBillingEvents('ten_a', { limit: 500 })).every((e) => e.tenantId === 'ten_a')).toBe(true);
+    });
+
+    it('feeds every committed event once, in order, from a durable cursor', async () => {
+      const first = await store.readFeed(FEED_START, 1000);
+      expect(first.events.length).toBeGreaterThan(0);
+      const seqs = first.events.map((e) => e.seq);
+      expect(new Set(seqs).size).toBe(seqs.length);
+      await store.saveFeedCursor('test-consumer', first.position, 10);
+      expect(await store.getFeedCursor('test-consumer')).toEqual(first.position);
+      expect((await store.readFeed(first.position, 1000)).events).toEqual([]);
+
+      await store.insertBillingEvent(event('ten_a', 'evt_after_cursor'));
+      await store.insertBillingEvent(event('ten_a', 'evt_after_cursor')); // a redelivery adds nothing
+      const next = await store.readFeed(await store.getFeedCursor('test-consumer'), 1000);
+      expect(next.events.map((e) => e.eventId)).toEqual(['evt_after_cursor']);
+      expect(await store.getFeedCursor('never-ran')).toEqual(FEED_START);
+    });
+
+    it.skipIf(dialect !== 'postgres')('never jumps over a transaction that commits after a later one', async () => {
+      const before = await store.readFeed(FEED_START, 10_000);
+      const slow = new pg.Client({ connectionString: db.databaseUrl });
+      await slow.connect();
+      try {
+        await slow.query('begin');
+        await slow.query(
+          `insert into billing_events (tenant_id, event_id, type, created, livemode, source, received_at, payload)
+           values ('ten_a', 'evt_slow', 'charge.succeeded', 1, 0, 'webhook', 1, '{}')`,
+        );
+        await store.insertBillingEvent(event('ten_a', 'evt_fast'));
+        // While the slow transaction is open, the fast row is held back too: reading it now would
+        // move the cursor past the slow row's lower sequence number.
+        const during = await store.readFeed(before.position, 100);
+        expect(during.events.map((e) => e.eventId)).toEqual([]);
+        await slow.query('commit');
+        const after = await store.readFeed(before.position, 100);
+        expect(after.events.map((e) => e.eventId).sort()).toEqual(['evt_fast', 'evt_slow']);
+      } finally {
+        await slow.end();
+      }
+    });
+
+    it('reports a closed or unreachable database as store_unavailable', async () => {
+      const other = createStore(parseConfig({ DATABASE_URL: db.databaseUrl, MW_DATA_DIR: db.dataDir }).database);
+      await other.close();
+      await expect(other.getTenant('ten_a')).rejects.toMatchObject({ code: 'store_unavailable' });
+    });
+  });
+}

@@ -1,0 +1,34 @@
+import pino from 'pino';
+import { createApp, type App } from '../../src/app.js';
+import { parseConfig } from '../../src/config.js';
+import { ManualClock } from '../../src/shared/clock.js';
+import type { FreshDatabase } from './dialects.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+export const DEFAULT_SECRET = 'whsec_test_default_0123456789abcdef';
+export const T0 = Date.UTC(2026, 10, 20, 12, 0, 0); // frozen "now" for suites
+
+export interface TestApp extends App {
+  clock: ManualClock;
+  db: FreshDatabase;
+}
+
+/** A real app (real store, real Fastify) on a fresh database with a frozen clock. */
+export async function startTestApp(db: FreshDatabase, env: Record<string, string> = {}, clock = new ManualClock(T0)): Promise<TestApp> {
+  const config = parseConfig(
+    {
+      DATABASE_URL: db.databaseUrl,
+      MW_DATA_DIR: db.dataDir,
+      MW_ADMIN_TOKEN: ADMIN_TOKEN,
+      STRIPE_WEBHOOK_SECRET: DEFAULT_SECRET,
+      MW_PUBLIC_URL: 'https://mw.example.test',
+      LOG_LEVEL: 'silent',
+      ...env,
+    },
+    {},
+    db.dataDir,
+  );
+  const app = await createApp(config, { clock, logger: pino({ level: 'silent' }) });
+  await app.server.ready();
+  return Object.assign(app, { clock, db });
+}
