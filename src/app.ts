@@ -13,8 +13,14 @@ import { bootstrapDefaultTenant } from './tenants/bootstrap-default-tenant.js';
 import { TenantRateLimiter } from './webhooks/tenant-rate-limiter.js';
 import { WebhookIntake } from './webhooks/webhook-intake.js';
 import { BackgroundLoop } from './jobs/background-loop.js';
+import { BackfillIntake } from './webhooks/backfill-intake.js';
+import { DETECTORS } from './detectors/rules/index.js';
+import { DetectorSettings } from './detectors/detector-settings.js';
+import { IncidentService } from './detectors/incident-service.js';
+import { DetectorEngine } from './detectors/detector-engine.js';
 import { buildServer } from './http/build-server.js';
 import type { Services } from './http/services.js';
+import { every } from './jobs/every.js';
 
 export interface AppOptions {
   clock?: Clock;
@@ -48,8 +54,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     defaultWebhookSecrets: config.stripeWebhookSecrets,
   });
   const firstStart = await bootstrapDefaultTenant(tenants);
-  const loop = new BackgroundLoop(options.loopIntervalMs ?? 5_000, () => clock.now(), logger);
+  const detectorSettings = new DetectorSettings(store, clock, DETECTORS);
+  const incidents = new IncidentService(store, ids, clock, { resolveAfterMs: config.detectors.resolveAfterMs, suppressForMs: config.detectors.suppressForMs });
+  const detectorEngine = new DetectorEngine(store, detectorSettings, incidents, clock, logger, {
+    liveHorizonMs: config.detectors.liveHorizonMs,
+    batchSize: 500,
+  });
+
+  const loop = new BackgroundLoop(options.loopIntervalMs ?? 2_000, () => clock.now(), logger);
   loop.add({ name: 'store-heartbeat', run: () => store.ping() });
+  loop.add({ name: 'detectors', run: async () => void (await detectorEngine.drain(50)) });
+  loop.add(every(60_000, () => clock.now(), { name: 'detector-schedule', run: async () => void (await detectorEngine.runSchedule()) }));
 
   const services: Services = {
     config,
@@ -59,6 +74,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     tenants,
     apiKeys,
     authenticator: new Authenticator(config.adminToken, apiKeys),
+    backfillIntake: new BackfillIntake(store, clock),
+    detectorSettings,
+    incidents,
+    detectorEngine,
     webhookIntake: new WebhookIntake(store, tenants, new TenantRateLimiter(clock, config.webhook.ratePerSecond, config.webhook.burst), clock, config.webhook.toleranceSeconds),
     metrics,
     loop,

@@ -29,6 +29,11 @@ export interface Config {
     burst: number;
   };
   shutdownTimeoutMs: number;
+  detectors: {
+    liveHorizonMs: number;
+    resolveAfterMs: number;
+    suppressForMs: number;
+  };
 }
 
 export interface ConfigOverrides {
@@ -97,6 +102,12 @@ export function parseConfig(env: Env, overrides: ConfigOverrides = {}, cwd = pro
   };
   const shutdownTimeoutMs = parseInteger('MW_SHUTDOWN_TIMEOUT_MS', read('MW_SHUTDOWN_TIMEOUT_MS'), 10_000, 0, 600_000, problems);
 
+  const detectors = {
+    liveHorizonMs: parseInteger('MW_LIVE_HORIZON_MINUTES', read('MW_LIVE_HORIZON_MINUTES'), 60, 1, 7 * 24 * 60, problems) * 60_000,
+    resolveAfterMs: parseInteger('MW_RESOLVE_AFTER_MINUTES', read('MW_RESOLVE_AFTER_MINUTES'), 60, 0, 7 * 24 * 60, problems) * 60_000,
+    suppressForMs: parseInteger('MW_FALSE_POSITIVE_SUPPRESS_HOURS', read('MW_FALSE_POSITIVE_SUPPRESS_HOURS'), 168, 0, 24 * 365, problems) * 3_600_000,
+  };
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     dataDir,
@@ -110,6 +121,7 @@ export function parseConfig(env: Env, overrides: ConfigOverrides = {}, cwd = pro
     logLevel: logLevelRaw as LogLevel,
     webhook,
     shutdownTimeoutMs,
+    detectors,
   };
 }
 

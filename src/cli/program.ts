@@ -47,7 +47,8 @@ export function buildProgram(io: CliIo): Command {
     .description('apply pending database migrations')
     .action(async () => {
       const config = parseConfig(io.env, overrides(), io.cwd);
-      const { store } = await openStore(config, createLogger('warn'), { migrate: false });
+      // The same rule as the other commands: LOG_LEVEL is honoured, `info` chatter is kept off the CLI.
+      const { store } = await openStore(config, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel), { migrate: false });
       try {
         const applied = await store.migrate();
         io.out(applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'Migrations are current.');

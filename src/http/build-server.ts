@@ -9,6 +9,8 @@ import { tenantRoutes } from './routes/tenant-routes.js';
 import { apiKeyRoutes } from './routes/api-key-routes.js';
 import { billingEventRoutes } from './routes/billing-event-routes.js';
 import { opsRoutes } from './routes/ops-routes.js';
+import { anomalyRoutes } from './routes/anomaly-routes.js';
+import { detectorRoutes } from './routes/detector-routes.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -53,6 +55,8 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   await app.register(async (scope) => apiKeyRoutes(scope, services));
   await app.register(async (scope) => billingEventRoutes(scope, services));
   await app.register(async (scope) => opsRoutes(scope, services));
+  await app.register(async (scope) => anomalyRoutes(scope, services));
+  await app.register(async (scope) => detectorRoutes(scope, services));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

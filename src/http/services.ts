@@ -8,6 +8,10 @@ import type { Authenticator } from '../tenants/principal.js';
 import type { WebhookIntake } from '../webhooks/webhook-intake.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { BackgroundLoop } from '../jobs/background-loop.js';
+import type { BackfillIntake } from '../webhooks/backfill-intake.js';
+import type { DetectorSettings } from '../detectors/detector-settings.js';
+import type { IncidentService } from '../detectors/incident-service.js';
+import type { DetectorEngine } from '../detectors/detector-engine.js';
 
 /** What the transports may call; assembled once by the composition root (`app.ts`). */
 export interface Services {
@@ -19,6 +23,10 @@ export interface Services {
   apiKeys: ApiKeyService;
   authenticator: Authenticator;
   webhookIntake: WebhookIntake;
+  backfillIntake: BackfillIntake;
+  detectorSettings: DetectorSettings;
+  incidents: IncidentService;
+  detectorEngine: DetectorEngine;
   metrics: Metrics;
   loop: BackgroundLoop;
 }

@@ -2,6 +2,8 @@ import { Migrator, sql, type Kysely, type Selectable } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
 import { StoreUnavailableError } from './store-unavailable-error.js';
+import { KyselyDetectorStore } from './kysely-detector-store.js';
+import type { DetectorStore } from './detector-store.js';
 import {
   FEED_START,
   type ApiKeyRecord,
@@ -35,6 +37,7 @@ export class KyselyStore implements Store {
   readonly dialect: StoreDialect;
   private readonly onError: (operation: string, error: unknown) => void;
   private closed = false;
+  readonly detectors: DetectorStore;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -42,6 +45,7 @@ export class KyselyStore implements Store {
   ) {
     this.dialect = options.dialect;
     this.onError = options.onError ?? (() => {});
+    this.detectors = new KyselyDetectorStore(db, (operation, fn) => this.guard(operation, fn));
   }
 
   private async guard<T>(operation: string, fn: () => Promise<T>): Promise<T> {
@@ -241,6 +245,8 @@ export class KyselyStore implements Store {
       let q = this.db.selectFrom('billing_events').selectAll().where('tenant_id', '=', tenantId);
       if (query.types && query.types.length > 0) q = q.where('type', 'in', query.types);
       if (query.customer !== undefined) q = q.where('customer', '=', query.customer);
+      if (query.refId !== undefined) q = q.where('ref_id', '=', query.refId);
+      if (query.objectId !== undefined) q = q.where('object_id', '=', query.objectId);
       if (query.since !== undefined) q = q.where('created', '>=', query.since);
       if (query.until !== undefined) q = q.where('created', '<', query.until);
       const before = query.before;
@@ -269,6 +275,7 @@ export class KyselyStore implements Store {
       const last = rows[rows.length - 1];
       return {
         events: rows.map(rowToEvent),
+        positions: rows.map((r) => ({ tx: Number(r.tx_id), seq: Number(r.seq) })),
         position: last ? { tx: Number(last.tx_id), seq: Number(last.seq) } : after,
       };
     });
@@ -348,6 +355,7 @@ function eventToRow(e: BillingEventInput) {
     amount: e.amount,
     currency: e.currency,
     status: e.status,
+    ref_id: e.refId,
     source: e.source,
     received_at: e.receivedAt,
     payload: e.payload,
@@ -370,7 +378,10 @@ function rowToEvent(r: Selectable<Database['billing_events']>): BillingEventReco
     amount: r.amount === null ? null : Number(r.amount),
     currency: r.currency,
     status: r.status,
+    refId: r.ref_id,
     source: r.source as BillingEventRecord['source'],
+    anomalyScore: Number(r.anomaly_score),
+    flagged: Number(r.flagged) === 1,
     receivedAt: Number(r.received_at),
     payload: r.payload,
   };

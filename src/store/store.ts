@@ -3,6 +3,8 @@
  * `sqlite/` and `postgres/` provide it, and `test/store/store-conformance.test.ts` holds both to the
  * same behaviour. Every tenant-owned read or write takes the tenant id explicitly.
  */
+import type { DetectorStore } from './detector-store.js';
+
 export type StoreDialect = 'sqlite' | 'postgres';
 
 export type Scope = 'ingest' | 'read' | 'write';
@@ -53,6 +55,8 @@ export interface BillingEventInput {
   amount: number | null;
   currency: string | null;
   status: string | null;
+  /** The related object: refund/dispute/fraud warning → charge, invoice → subscription, charge → payment intent. */
+  refId: string | null;
   source: EventSource;
   /** Epoch milliseconds. */
   receivedAt: number;
@@ -62,11 +66,16 @@ export interface BillingEventInput {
 
 export interface BillingEventRecord extends BillingEventInput {
   seq: number;
+  /** 0–100, set by the detectors on events that are evidence of an incident. */
+  anomalyScore: number;
+  flagged: boolean;
 }
 
 export interface BillingEventQuery {
   types?: string[];
   customer?: string;
+  refId?: string;
+  objectId?: string;
   /** Inclusive lower bound on `created`, epoch seconds. */
   since?: number;
   /** Exclusive upper bound on `created`, epoch seconds. */
@@ -86,6 +95,8 @@ export const FEED_START: FeedPosition = { tx: 0, seq: 0 };
 
 export interface FeedBatch {
   events: BillingEventRecord[];
+  /** The feed position of each event, aligned with `events`. */
+  positions: FeedPosition[];
   /** Where the next read continues; equals the input when nothing was read. */
   position: FeedPosition;
 }
@@ -97,6 +108,7 @@ export interface MigrationStatus {
 
 export interface Store {
   readonly dialect: StoreDialect;
+  readonly detectors: DetectorStore;
   /** Apply pending migrations; returns the names applied now. */
   migrate(): Promise<string[]>;
   migrationStatus(): Promise<MigrationStatus>;

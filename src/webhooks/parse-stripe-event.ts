@@ -43,6 +43,7 @@ export function parseStripeEvent(raw: string, tenantId: string, source: EventSou
     amount: amountOf(object),
     currency: str(object.currency)?.toLowerCase() ?? null,
     status: str(object.status),
+    refId: refOf(object),
     source,
     receivedAt,
     payload: raw,
@@ -54,6 +55,30 @@ function customerOf(object: Json): string | null {
   const c = object.customer;
   if (isObject(c)) return str(c.id);
   return str(c);
+}
+
+const idOf = (v: unknown): string | null => (isObject(v) ? str(v.id) : str(v));
+
+/** The object this one is about, for joins without parsing payloads: see `BillingEventInput.refId`. */
+function refOf(object: Json): string | null {
+  switch (object.object) {
+    case 'refund':
+    case 'dispute':
+    case 'radar.early_fraud_warning':
+      return idOf(object.charge);
+    case 'charge':
+      return idOf(object.payment_intent);
+    case 'invoice': {
+      // API ≥ 2025-03-31 moved the subscription under parent.subscription_details.
+      const parent = isObject(object.parent) ? object.parent : undefined;
+      const details = parent && isObject(parent.subscription_details) ? parent.subscription_details : undefined;
+      return idOf(details?.subscription) ?? idOf(object.subscription);
+    }
+    case 'subscription_item':
+      return idOf(object.subscription);
+    default:
+      return null;
+  }
 }
 
 /**

@@ -50,6 +50,7 @@ for (const dialect of DIALECTS) {
       amount: 2000,
       currency: 'usd',
       status: 'succeeded',
+      refId: null,
       source: 'webhook',
       receivedAt: 1_700_000_000_123,
       payload: JSON.stringify({ id: eventId }),
@@ -106,7 +107,7 @@ for (const dialect of DIALECTS) {
       // The same Stripe id under another tenant is another event.
       expect(await store.insertBillingEvent(event('ten_b', 'evt_1'))).toEqual({ inserted: true });
       const stored = await store.getBillingEvent('ten_a', 'evt_1');
-      expect(stored).toMatchObject({ ...input, seq: expect.any(Number) });
+      expect(stored).toMatchObject({ ...input, seq: expect.any(Number), anomalyScore: 0, flagged: false });
       expect(await store.getBillingEvent('ten_a', 'evt_missing')).toBeUndefined();
     });
 

@@ -43,7 +43,9 @@ export function stripeEvent(
 }
 
 export function chargeSucceeded(created: number, patch: Record<string, unknown> = {}, id?: string) {
-  const charge = { ...fixture('charge'), id: `ch_${created}_${counter}`, amount: 2000, currency: 'usd', customer: 'cus_fixture', status: 'succeeded', created, ...patch };
+  // Stripe's fixture is an uncaptured authorisation; a normal successful charge is captured.
+  const charge: Record<string, unknown> = { ...fixture('charge'), id: `ch_${created}_${counter}`, amount: 2000, currency: 'usd', customer: 'cus_fixture', status: 'succeeded', captured: true, paid: true, created, ...patch };
+  if (charge.captured === true && patch.amount_captured === undefined) charge.amount_captured = charge.amount;
   return stripeEvent('charge.succeeded', charge, { created, ...(id ? { id } : {}) });
 }
 

@@ -1,0 +1,85 @@
+import type { Store } from '../store/store.js';
+import type { SubscriptionFactRecord } from '../store/detector-store.js';
+import type { BucketSum, DetectorData, DetectorEvent, EventQuery, RefundFact, SubscriptionFact } from './detector.js';
+import { toDetectorEvent } from './event-facts.js';
+import { BUCKET_MS } from './metrics.js';
+
+/**
+ * DetectorData for one tenant. With `asOfMs` it sees the store as it was at that event time
+ * (the backtest replays history this way); without, it sees everything stored.
+ */
+export class TenantDetectorData implements DetectorData {
+  constructor(
+    private readonly store: Store,
+    private readonly tenantId: string,
+    private readonly asOfMs?: number,
+  ) {}
+
+  private cap(toMs: number): number {
+    return this.asOfMs === undefined ? toMs : Math.min(toMs, Math.floor(this.asOfMs / BUCKET_MS) * BUCKET_MS + BUCKET_MS);
+  }
+
+  sum(metric: string, fromMs: number, toMs: number): Promise<BucketSum> {
+    return this.store.detectors.sumBuckets(this.tenantId, metric, fromMs, this.cap(toMs));
+  }
+
+  sumByPrefix(prefix: string, fromMs: number, toMs: number): Promise<Map<string, BucketSum>> {
+    return this.store.detectors.sumBucketsByPrefix(this.tenantId, prefix, fromMs, this.cap(toMs));
+  }
+
+  async events(query: EventQuery): Promise<DetectorEvent[]> {
+    const asOfSeconds = this.asOfMs === undefined ? undefined : Math.floor(this.asOfMs / 1000) + 1;
+    const until = query.until === undefined ? asOfSeconds : asOfSeconds === undefined ? query.until : Math.min(query.until, asOfSeconds);
+    const rows = await this.store.listBillingEvents(this.tenantId, {
+      ...(query.types ? { types: query.types } : {}),
+      ...(query.customer !== undefined ? { customer: query.customer } : {}),
+      ...(query.refId !== undefined ? { refId: query.refId } : {}),
+      ...(query.objectId !== undefined ? { objectId: query.objectId } : {}),
+      ...(query.since !== undefined ? { since: query.since } : {}),
+      ...(until !== undefined ? { until } : {}),
+      limit: Math.min(Math.max(query.limit, 1), 10_000),
+    });
+    return rows.map(toDetectorEvent);
+  }
+
+  async refundsForCharge(chargeId: string): Promise<RefundFact[]> {
+    const rows = await this.store.detectors.refundsForCharge(this.tenantId, chargeId);
+    return rows
+      .filter((r) => this.asOfMs === undefined || r.created * 1000 <= this.asOfMs)
+      .map(({ refundId, chargeId: charge, amount, currency, status, created }) => ({ refundId, chargeId: charge, amount, currency, status, created }));
+  }
+
+  async subscription(subscriptionId: string): Promise<SubscriptionFact | undefined> {
+    const row = await this.store.detectors.getSubscriptionFact(this.tenantId, subscriptionId);
+    return row && toFact(row);
+  }
+
+  async subscriptions(query: { status?: string[]; customer?: string; periodEndBefore?: number; limit: number }): Promise<SubscriptionFact[]> {
+    const rows = await this.store.detectors.listSubscriptionFacts(this.tenantId, {
+      ...(query.status ? { statuses: query.status } : {}),
+      ...(query.customer !== undefined ? { customer: query.customer } : {}),
+      ...(query.periodEndBefore !== undefined ? { periodEndBefore: query.periodEndBefore } : {}),
+      limit: Math.min(Math.max(query.limit, 1), 10_000),
+    });
+    return rows.map(toFact);
+  }
+
+  async firstEventAt(): Promise<number | undefined> {
+    const range = await this.store.detectors.eventTimeRange(this.tenantId);
+    return range && range.first * 1000;
+  }
+
+  async lastEventAt(): Promise<number | undefined> {
+    if (this.asOfMs !== undefined) {
+      const [latest] = await this.events({ limit: 1 });
+      return latest && latest.created * 1000;
+    }
+    const range = await this.store.detectors.eventTimeRange(this.tenantId);
+    return range && range.last * 1000;
+  }
+}
+
+function toFact(r: SubscriptionFactRecord): SubscriptionFact {
+  const { tenantId: _tenant, ...fact } = r;
+  return fact;
+}

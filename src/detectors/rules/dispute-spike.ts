@@ -1,0 +1,260 @@
+/**
+ * dispute_spike — disputes (and early fraud warnings) arriving faster than a business can absorb.
+ *
+ * Fires (subject: the tenant) when either holds, with windows of event time ending at the end of the
+ * deciding event's one-minute bucket:
+ * 1. Count: ≥ `countThreshold` (5) disputed cases over the trailing `countWindowHours` (24 h).
+ * 2. Rate: disputed cases ÷ successful charges over the trailing `rateWindowDays` (30 days)
+ *    ≥ `ratePercent` (0.75 %), with at least `rateMinCharges` (100) successful charges and at least
+ *    `rateMinDisputes` (3) cases in the window — so 1 dispute on 3 charges never fires.
+ *
+ * A "case" is a `charge.dispute.created` or, when `includeEarlyFraudWarnings`, a
+ * `radar.early_fraud_warning.created` (Visa TC40 / Mastercard SAFE reports usually precede a fraud
+ * dispute). Cases are counted once per charge: an early fraud warning followed by the dispute on the
+ * same charge is one case, not two. Each stored event reaches the detector once, so a redelivered
+ * dispute never counts twice. If a window holds more case events than the detector reads at once
+ * (`CASE_SCAN_LIMIT`), it falls back to the `dispute` + `efw` bucket counts (an upper bound) and says
+ * so in the figures. Successful charges come from the `charge.succeeded` buckets.
+ *
+ * A charge arriving late can only lower the rate, but it can lift the window over `rateMinCharges`,
+ * so charge events re-check the rate at the cases that follow them (one point per day at most).
+ *
+ * Severity: `warning`; `critical` at 2 × `countThreshold` cases or 2 × `ratePercent`. `stillFiring`
+ * re-checks both conditions with windows ending at `ctx.now`.
+ */
+import { Type } from '@sinclair/typebox';
+import { DAY_MS, HOUR_MS, type Detector, type DetectorContext, type Severity, type Trigger } from '../detector.js';
+import { BUCKET_MS, METRIC } from '../metrics.js';
+
+export interface DisputeSpikeConfig extends Record<string, unknown> {
+  countThreshold: number;
+  countWindowHours: number;
+  ratePercent: number;
+  rateWindowDays: number;
+  rateMinCharges: number;
+  rateMinDisputes: number;
+  includeEarlyFraudWarnings: boolean;
+}
+
+const DISPUTE = 'charge.dispute.created';
+const EFW = 'radar.early_fraud_warning.created';
+const CHARGE_EVENT_TYPES = ['charge.succeeded'] as const;
+const CASE_SCAN_LIMIT = 5000;
+const EVIDENCE_LIMIT = 50;
+const LATE_CHARGE_SCAN_LIMIT = 1000;
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
+const idOf = (v: unknown): string | null => (isObject(v) ? str(v.id) : str(v));
+const bucketEnd = (ms: number): number => Math.floor(ms / BUCKET_MS) * BUCKET_MS + BUCKET_MS;
+const fmtRate = (n: number): string => (Math.round(n * 1000) / 1000).toFixed(3);
+
+type Ctx = DetectorContext<DisputeSpikeConfig>;
+
+interface Cases {
+  count: number;
+  disputes: number;
+  warnings: number;
+  approximate: boolean;
+  eventIds: string[];
+}
+
+function caseTypes(ctx: Ctx): string[] {
+  return ctx.config.includeEarlyFraudWarnings ? [DISPUTE, EFW] : [DISPUTE];
+}
+
+/** Distinct disputed charges in [from, to): disputes and early fraud warnings on one charge are one case. */
+async function countCases(ctx: Ctx, from: number, to: number): Promise<Cases> {
+  const events = await ctx.data.events({ types: caseTypes(ctx), since: Math.floor(from / 1000), until: Math.ceil(to / 1000), limit: CASE_SCAN_LIMIT });
+  if (events.length >= CASE_SCAN_LIMIT) {
+    const d = await ctx.data.sum(METRIC.dispute, from, to);
+    const w = ctx.config.includeEarlyFraudWarnings ? await ctx.data.sum(METRIC.earlyFraudWarning, from, to) : { count: 0, amount: 0 };
+    return { count: d.count + w.count, disputes: d.count, warnings: w.count, approximate: true, eventIds: [] };
+  }
+  events.sort((a, b) => a.created - b.created || a.seq - b.seq);
+  const keys = new Set<string>();
+  let disputes = 0;
+  let warnings = 0;
+  for (const e of events) {
+    if (e.type === DISPUTE) disputes += 1;
+    else warnings += 1;
+    keys.add(idOf(e.object.charge) ?? `${e.type}:${e.objectId ?? e.eventId}`);
+  }
+  return { count: keys.size, disputes, warnings, approximate: false, eventIds: events.slice(-EVIDENCE_LIMIT).map((e) => e.eventId) };
+}
+
+interface Finding {
+  condition: 'count' | 'rate';
+  severity: Severity;
+  summary: string;
+  figures: Record<string, string | number>;
+  eventIds: string[];
+}
+
+async function countFinding(ctx: Ctx, end: number): Promise<Finding | undefined> {
+  const c = ctx.config;
+  const cases = await countCases(ctx, end - c.countWindowHours * HOUR_MS, end);
+  if (cases.count < c.countThreshold) return undefined;
+  return {
+    condition: 'count',
+    severity: cases.count >= 2 * c.countThreshold ? 'critical' : 'warning',
+    summary: `${cases.count} disputed charges in ${c.countWindowHours} h (${cases.disputes} disputes, ${cases.warnings} early fraud warnings; threshold ${c.countThreshold})`,
+    figures: {
+      condition: 'count',
+      cases: cases.count,
+      disputes: cases.disputes,
+      earlyFraudWarnings: cases.warnings,
+      threshold: c.countThreshold,
+      windowHours: c.countWindowHours,
+      approximate: cases.approximate ? 'yes' : 'no',
+    },
+    eventIds: cases.eventIds,
+  };
+}
+
+async function rateFinding(ctx: Ctx, end: number): Promise<Finding | undefined> {
+  const c = ctx.config;
+  const from = end - c.rateWindowDays * DAY_MS;
+  const charges = (await ctx.data.sum(METRIC.chargeSucceeded, from, end)).count;
+  if (charges < c.rateMinCharges) return undefined;
+  const cases = await countCases(ctx, from, end);
+  if (cases.count < c.rateMinDisputes) return undefined;
+  // cases / charges ≥ p %  ⇔  cases × 100 ≥ p × charges
+  if (cases.count * 100 < c.ratePercent * charges) return undefined;
+  const rate = (cases.count * 100) / charges;
+  return {
+    condition: 'rate',
+    severity: cases.count * 100 >= 2 * c.ratePercent * charges ? 'critical' : 'warning',
+    summary: `Dispute rate ${fmtRate(rate)}% over ${c.rateWindowDays} days (${cases.count} disputed of ${charges} successful charges; threshold ${c.ratePercent}%)`,
+    figures: {
+      condition: 'rate',
+      cases: cases.count,
+      disputes: cases.disputes,
+      earlyFraudWarnings: cases.warnings,
+      successfulCharges: charges,
+      ratePercent: fmtRate(rate),
+      thresholdPercent: c.ratePercent,
+      windowDays: c.rateWindowDays,
+      approximate: cases.approximate ? 'yes' : 'no',
+    },
+    eventIds: cases.eventIds,
+  };
+}
+
+const SEVERITY_ORDER: Record<Severity, number> = { info: 1, warning: 2, critical: 3 };
+
+/**
+ * A batch can fire at many window ends; per condition it keeps the earliest, the latest and the most
+ * severe trigger. They merge into one incident anyway; the latest is kept because it is the one most
+ * likely to be live (deciding events inside the live horizon), the most severe for escalation.
+ */
+class KeptTriggers {
+  private readonly byKey = new Map<string, { first: Trigger; last: Trigger; worst: Trigger }>();
+
+  offer(key: string, t: Trigger): void {
+    const k = this.byKey.get(key);
+    if (!k) return void this.byKey.set(key, { first: t, last: t, worst: t });
+    if (t.at < k.first.at) k.first = t;
+    if (t.at >= k.last.at) k.last = t;
+    if (SEVERITY_ORDER[t.severity] > SEVERITY_ORDER[k.worst.severity]) k.worst = t;
+  }
+
+  triggers(): Trigger[] {
+    const out = new Set<Trigger>();
+    for (const { first, last, worst } of this.byKey.values()) for (const t of [first, worst, last]) out.add(t);
+    return [...out].sort((a, b) => a.at - b.at);
+  }
+}
+
+export const disputeSpike: Detector<DisputeSpikeConfig> = {
+  name: 'dispute_spike',
+  description: 'Disputes (with early fraud warnings) over 24 h above a count, or a 30-day dispute rate above a share of successful charges.',
+  configSchema: Type.Object(
+    {
+      countThreshold: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+      countWindowHours: Type.Integer({ minimum: 1, maximum: 168 }),
+      ratePercent: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
+      rateWindowDays: Type.Integer({ minimum: 1, maximum: 45 }),
+      rateMinCharges: Type.Integer({ minimum: 1, maximum: 100_000_000 }),
+      rateMinDisputes: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+      includeEarlyFraudWarnings: Type.Boolean(),
+    },
+    { additionalProperties: false },
+  ),
+  defaults: {
+    countThreshold: 5,
+    countWindowHours: 24,
+    ratePercent: 0.75,
+    rateWindowDays: 30,
+    rateMinCharges: 100,
+    rateMinDisputes: 3,
+    includeEarlyFraudWarnings: true,
+  },
+  eventTypes: [DISPUTE, EFW, ...CHARGE_EVENT_TYPES],
+
+  async evaluateEvents(ctx, events) {
+    const c = ctx.config;
+    const types = caseTypes(ctx);
+    // Window end → the batch events that put a case there (they decide live vs historical).
+    const fullPoints = new Map<number, Set<string>>();
+    const ratePoints = new Set<number>();
+    let chargeFrom = Infinity;
+    let chargeTo = -Infinity;
+    for (const e of events) {
+      if (types.includes(e.type)) {
+        const end = bucketEnd(e.created * 1000);
+        const ids = fullPoints.get(end);
+        if (ids) ids.add(e.eventId);
+        else fullPoints.set(end, new Set([e.eventId]));
+      } else if ((CHARGE_EVENT_TYPES as readonly string[]).includes(e.type)) {
+        chargeFrom = Math.min(chargeFrom, e.created * 1000);
+        chargeTo = Math.max(chargeTo, e.created * 1000);
+      }
+    }
+    if (chargeFrom <= chargeTo) {
+      const later = await ctx.data.events({
+        types,
+        since: Math.floor(chargeFrom / 1000),
+        until: Math.ceil((chargeTo + c.rateWindowDays * DAY_MS) / 1000),
+        limit: LATE_CHARGE_SCAN_LIMIT,
+      });
+      const perDay = new Map<number, number>();
+      for (const e of later) {
+        const end = bucketEnd(e.created * 1000);
+        const day = Math.floor(end / DAY_MS);
+        perDay.set(day, Math.max(perDay.get(day) ?? 0, end));
+      }
+      for (const end of perDay.values()) if (!fullPoints.has(end)) ratePoints.add(end);
+    }
+
+    const kept = new KeptTriggers();
+    for (const end of [...new Set([...fullPoints.keys(), ...ratePoints])].sort((a, b) => a - b)) {
+      const deciding = [...(fullPoints.get(end) ?? [])];
+      const findings: Finding[] = [];
+      if (fullPoints.has(end)) {
+        const f = await countFinding(ctx, end);
+        if (f) findings.push(f);
+      }
+      const r = await rateFinding(ctx, end);
+      if (r) findings.push(r);
+      for (const f of findings) {
+        kept.offer(f.condition, {
+          subjectType: 'tenant',
+          subjectId: ctx.tenantId,
+          severity: f.severity,
+          summary: f.summary,
+          figures: f.figures,
+          eventIds: [...new Set([...deciding, ...f.eventIds])],
+          at: end,
+        });
+      }
+    }
+    return kept.triggers();
+  },
+
+  async stillFiring(ctx) {
+    if (await countFinding(ctx, ctx.now)) return true;
+    return (await rateFinding(ctx, ctx.now)) !== undefined;
+  },
+};

@@ -1,0 +1,337 @@
+/**
+ * refund_surge — refunds running far above normal for the tenant.
+ *
+ * Two conditions; either fires (subject: the tenant; figures carry the currency):
+ * 1. Ratio, per currency: over the trailing `ratioWindowHours` (24 h) of event time,
+ *    refunded amount ÷ captured amount ≥ `ratioPercent` (10 %), from the `refund:<cur>` and
+ *    `charge.captured:<cur>` buckets (refunds counted once per refund object, never from the cumulative
+ *    `amount_refunded`). Minimum volume: at least `minCapturedCount` captured charges AND at least
+ *    `minRefundCount` refunds in that currency and window — a count, because a minimum amount means
+ *    nothing across currencies. Currencies are never mixed: a 50,000 JPY refund is compared only with
+ *    JPY captures; USD figures are untouched by it.
+ * 2. Burst ("the refund storm at 2 AM"): the number of refunds (all currencies — a count, not money)
+ *    in the trailing `burstWindowMinutes` (15 min) is ≥ `burstMinCount` (5) AND ≥ `burstMultiplier`
+ *    (5×) the average count per 15-minute slot over the previous `burstBaselineDays` (7 days). The
+ *    average is taken over the history the tenant actually has (from its first stored event), so a
+ *    young tenant's baseline is not diluted by days it did not exist.
+ *
+ * Windows end at the end of the one-minute bucket of the deciding event (its Stripe `created`), never
+ * at arrival time. Evaluation points are the minutes of the refunds in the batch; because a late
+ * charge can lift a currency over the minimum volume, charge events re-check the ratio at the refunds
+ * that follow them within the window (one point per hour at most). Redeliveries never reach the
+ * detector and buckets count each refund object once, so duplicates change nothing.
+ *
+ * Severity: `warning`; `critical` when the ratio reaches 2 × `ratioPercent`, or the burst count reaches
+ * 2 × its threshold. `stillFiring` re-checks both conditions with the windows ending at `ctx.now`, so
+ * the incident auto-resolves once the surge has passed.
+ */
+import { Type } from '@sinclair/typebox';
+import { HOUR_MS, MINUTE_MS, type Detector, type DetectorContext, type DetectorEvent, type Severity, type Trigger } from '../detector.js';
+import { BUCKET_MS, METRIC } from '../metrics.js';
+
+export interface RefundSurgeConfig extends Record<string, unknown> {
+  ratioPercent: number;
+  ratioWindowHours: number;
+  minCapturedCount: number;
+  minRefundCount: number;
+  burstWindowMinutes: number;
+  burstBaselineDays: number;
+  burstMultiplier: number;
+  burstMinCount: number;
+}
+
+const REFUND_EVENT_TYPES = ['refund.created', 'refund.updated', 'charge.refund.updated', 'charge.refunded'] as const;
+const CHARGE_EVENT_TYPES = ['charge.succeeded', 'charge.captured'] as const;
+const EVIDENCE_LIMIT = 50;
+const LATE_CHARGE_SCAN_LIMIT = 500;
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const int = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) ? v : null);
+/** End (exclusive) of the one-minute bucket holding `ms`: windows include the deciding event. */
+const bucketEnd = (ms: number): number => Math.floor(ms / BUCKET_MS) * BUCKET_MS + BUCKET_MS;
+
+type Ctx = DetectorContext<RefundSurgeConfig>;
+
+interface RatioFinding {
+  currency: string;
+  refunded: number;
+  refundCount: number;
+  captured: number;
+  capturedCount: number;
+  ratePercent: number;
+  severity: Severity;
+}
+
+async function ratioFindings(ctx: Ctx, end: number): Promise<RatioFinding[]> {
+  const c = ctx.config;
+  const from = end - c.ratioWindowHours * HOUR_MS;
+  const refunds = await ctx.data.sumByPrefix(METRIC.refundPrefix, from, end);
+  if (refunds.size === 0) return [];
+  const captured = await ctx.data.sumByPrefix(METRIC.chargeCapturedPrefix, from, end);
+  const out: RatioFinding[] = [];
+  for (const [currency, r] of [...refunds].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const cap = captured.get(currency);
+    if (!cap || cap.amount <= 0 || r.amount <= 0) continue;
+    if (cap.count < c.minCapturedCount || r.count < c.minRefundCount) continue;
+    // refunded / captured ≥ p %  ⇔  refunded × 100 ≥ p × captured (same currency, integer minor units)
+    if (r.amount * 100 < c.ratioPercent * cap.amount) continue;
+    const severity: Severity = r.amount * 100 >= 2 * c.ratioPercent * cap.amount ? 'critical' : 'warning';
+    out.push({
+      currency,
+      refunded: r.amount,
+      refundCount: r.count,
+      captured: cap.amount,
+      capturedCount: cap.count,
+      ratePercent: (r.amount * 100) / cap.amount,
+      severity,
+    });
+  }
+  return out;
+}
+
+interface BurstFinding {
+  count: number;
+  byCurrency: Map<string, number>;
+  baselineAverage: number;
+  threshold: number;
+  severity: Severity;
+}
+
+async function burstFinding(ctx: Ctx, end: number, firstEventAt: number | undefined): Promise<BurstFinding | undefined> {
+  const c = ctx.config;
+  const windowMs = c.burstWindowMinutes * MINUTE_MS;
+  const start = end - windowMs;
+  const current = await ctx.data.sumByPrefix(METRIC.refundPrefix, start, end);
+  let count = 0;
+  const byCurrency = new Map<string, number>();
+  for (const [cur, s] of current) {
+    count += s.count;
+    if (s.count > 0) byCurrency.set(cur, s.count);
+  }
+  if (count < c.burstMinCount) return undefined;
+
+  // Baseline: the previous N days, but only the part the tenant has history for.
+  let baseFrom = start - c.burstBaselineDays * 24 * HOUR_MS;
+  if (firstEventAt !== undefined) baseFrom = Math.max(baseFrom, Math.floor(firstEventAt / BUCKET_MS) * BUCKET_MS);
+  let baselineAverage = 0;
+  if (baseFrom < start) {
+    const base = await ctx.data.sumByPrefix(METRIC.refundPrefix, baseFrom, start);
+    let baseCount = 0;
+    for (const s of base.values()) baseCount += s.count;
+    const slots = Math.max(1, (start - baseFrom) / windowMs);
+    baselineAverage = baseCount / slots;
+  }
+  const threshold = Math.max(c.burstMinCount, baselineAverage * c.burstMultiplier);
+  if (count < threshold) return undefined;
+  const severity: Severity = count >= 2 * threshold ? 'critical' : 'warning';
+  return { count, byCurrency, baselineAverage, threshold, severity };
+}
+
+async function evidence(ctx: Ctx, from: number, end: number, currency?: string): Promise<string[]> {
+  const events = await ctx.data.events({
+    types: [...REFUND_EVENT_TYPES],
+    since: Math.floor(from / 1000),
+    until: Math.ceil(end / 1000),
+    limit: EVIDENCE_LIMIT * 4,
+  });
+  return events
+    .filter((e) => !currency || e.currency === currency)
+    .sort((a, b) => a.created - b.created || a.seq - b.seq)
+    .slice(-EVIDENCE_LIMIT)
+    .map((e) => e.eventId);
+}
+
+const fmtRate = (n: number): string => (Math.round(n * 100) / 100).toFixed(2);
+
+async function ratioTrigger(ctx: Ctx, end: number, f: RatioFinding, deciding: string[]): Promise<Trigger> {
+  const c = ctx.config;
+  return {
+    subjectType: 'tenant',
+    subjectId: ctx.tenantId,
+    severity: f.severity,
+    summary:
+      `Refunds are ${fmtRate(f.ratePercent)}% of captured ${f.currency.toUpperCase()} volume over ${c.ratioWindowHours} h ` +
+      `(${formatMoney(f.refunded, f.currency)} refunded of ${formatMoney(f.captured, f.currency)} captured; threshold ${c.ratioPercent}%)`,
+    figures: {
+      condition: 'ratio',
+      currency: f.currency,
+      refundedAmount: f.refunded,
+      refundCount: f.refundCount,
+      capturedAmount: f.captured,
+      capturedCount: f.capturedCount,
+      refundRatePercent: fmtRate(f.ratePercent),
+      thresholdPercent: c.ratioPercent,
+      windowHours: c.ratioWindowHours,
+    },
+    eventIds: [...new Set([...deciding, ...(await evidence(ctx, end - c.ratioWindowHours * HOUR_MS, end, f.currency))])],
+    at: end,
+  };
+}
+
+async function burstTrigger(ctx: Ctx, end: number, f: BurstFinding, deciding: string[]): Promise<Trigger> {
+  const c = ctx.config;
+  const figures: Record<string, string | number> = {
+    condition: 'burst',
+    refundCount: f.count,
+    windowMinutes: c.burstWindowMinutes,
+    baselineAveragePerWindow: fmtRate(f.baselineAverage),
+    threshold: fmtRate(f.threshold),
+    multiplier: c.burstMultiplier,
+    minCount: c.burstMinCount,
+  };
+  for (const [cur, n] of [...f.byCurrency].sort(([a], [b]) => (a < b ? -1 : 1))) figures[`refundCount:${cur}`] = n;
+  return {
+    subjectType: 'tenant',
+    subjectId: ctx.tenantId,
+    severity: f.severity,
+    summary:
+      `${f.count} refunds in ${c.burstWindowMinutes} minutes, against a usual ${fmtRate(f.baselineAverage)} per ${c.burstWindowMinutes} minutes ` +
+      `(threshold ${fmtRate(f.threshold)})`,
+    figures,
+    eventIds: [...new Set([...deciding, ...(await evidence(ctx, end - c.burstWindowMinutes * MINUTE_MS, end))])],
+    at: end,
+  };
+}
+
+/** The Stripe `created` (ms) of every refund an event carries, plus the event's own time. */
+function refundTimes(e: DetectorEvent): number[] {
+  const times = [e.created * 1000];
+  const o = e.object;
+  if (o.object === 'refund') {
+    const t = int(o.created);
+    if (t !== null) times.push(t * 1000);
+  } else if (o.object === 'charge' && isObject(o.refunds) && Array.isArray(o.refunds.data)) {
+    for (const r of o.refunds.data) {
+      const t = isObject(r) ? int(r.created) : null;
+      if (t !== null) times.push(t * 1000);
+    }
+  }
+  return times;
+}
+
+const SEVERITY_ORDER: Record<Severity, number> = { info: 1, warning: 2, critical: 3 };
+
+/**
+ * A batch can fire at many window ends; per condition it keeps the earliest, the latest and the most
+ * severe trigger. They merge into one incident anyway; the latest is kept because it is the one most
+ * likely to be live (deciding events inside the live horizon), the most severe for escalation.
+ */
+class KeptTriggers {
+  private readonly byKey = new Map<string, { first: Trigger; last: Trigger; worst: Trigger }>();
+
+  offer(key: string, t: Trigger): void {
+    const k = this.byKey.get(key);
+    if (!k) return void this.byKey.set(key, { first: t, last: t, worst: t });
+    if (t.at < k.first.at) k.first = t;
+    if (t.at >= k.last.at) k.last = t;
+    if (SEVERITY_ORDER[t.severity] > SEVERITY_ORDER[k.worst.severity]) k.worst = t;
+  }
+
+  triggers(): Trigger[] {
+    const out = new Set<Trigger>();
+    for (const { first, last, worst } of this.byKey.values()) for (const t of [first, worst, last]) out.add(t);
+    return [...out].sort((a, b) => a.at - b.at);
+  }
+}
+
+export const refundSurge: Detector<RefundSurgeConfig> = {
+  name: 'refund_surge',
+  description: 'Refunded ÷ captured per currency over 24 h above a threshold (minimum volume), or a burst of refunds far above baseline.',
+  configSchema: Type.Object(
+    {
+      ratioPercent: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
+      ratioWindowHours: Type.Integer({ minimum: 1, maximum: 168 }),
+      minCapturedCount: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+      minRefundCount: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+      burstWindowMinutes: Type.Integer({ minimum: 1, maximum: 240 }),
+      burstBaselineDays: Type.Integer({ minimum: 1, maximum: 28 }),
+      burstMultiplier: Type.Number({ minimum: 1, maximum: 1000 }),
+      burstMinCount: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    },
+    { additionalProperties: false },
+  ),
+  defaults: {
+    ratioPercent: 10,
+    ratioWindowHours: 24,
+    minCapturedCount: 20,
+    minRefundCount: 3,
+    burstWindowMinutes: 15,
+    burstBaselineDays: 7,
+    burstMultiplier: 5,
+    burstMinCount: 5,
+  },
+  eventTypes: [...new Set<string>([...REFUND_EVENT_TYPES, ...CHARGE_EVENT_TYPES])],
+
+  async evaluateEvents(ctx, events) {
+    const c = ctx.config;
+    // Window end → the batch events that put a refund there (they decide live vs historical).
+    const fullPoints = new Map<number, Set<string>>(); // ratio + burst
+    const ratioPoints = new Set<number>(); // ratio only (a late charge cannot make a burst)
+    let chargeFrom = Infinity;
+    let chargeTo = -Infinity;
+    for (const e of events) {
+      if ((CHARGE_EVENT_TYPES as readonly string[]).includes(e.type)) {
+        chargeFrom = Math.min(chargeFrom, e.created * 1000);
+        chargeTo = Math.max(chargeTo, e.created * 1000);
+      }
+      if ((REFUND_EVENT_TYPES as readonly string[]).includes(e.type)) {
+        for (const t of refundTimes(e)) {
+          const end = bucketEnd(t);
+          const ids = fullPoints.get(end);
+          if (ids) ids.add(e.eventId);
+          else fullPoints.set(end, new Set([e.eventId]));
+        }
+      }
+    }
+    if (chargeFrom <= chargeTo) {
+      // Refunds that follow these charges inside the ratio window: one check per hour, at its last refund.
+      const later = await ctx.data.events({
+        types: [...REFUND_EVENT_TYPES],
+        since: Math.floor(chargeFrom / 1000),
+        until: Math.ceil((chargeTo + c.ratioWindowHours * HOUR_MS) / 1000),
+        limit: LATE_CHARGE_SCAN_LIMIT,
+      });
+      const perHour = new Map<number, number>();
+      for (const e of later) {
+        const end = bucketEnd(e.created * 1000);
+        const hour = Math.floor(end / HOUR_MS);
+        perHour.set(hour, Math.max(perHour.get(hour) ?? 0, end));
+      }
+      for (const end of perHour.values()) if (!fullPoints.has(end)) ratioPoints.add(end);
+    }
+    if (fullPoints.size === 0 && ratioPoints.size === 0) return [];
+
+    const firstEventAt = fullPoints.size > 0 ? await ctx.data.firstEventAt() : undefined;
+    const kept = new KeptTriggers();
+    const points = [...new Set([...fullPoints.keys(), ...ratioPoints])].sort((a, b) => a - b);
+    for (const end of points) {
+      const deciding = [...(fullPoints.get(end) ?? [])];
+      for (const f of await ratioFindings(ctx, end)) kept.offer(`ratio:${f.currency}`, await ratioTrigger(ctx, end, f, deciding));
+      if (fullPoints.has(end)) {
+        const b = await burstFinding(ctx, end, firstEventAt);
+        if (b) kept.offer('burst', await burstTrigger(ctx, end, b, deciding));
+      }
+    }
+    return kept.triggers();
+  },
+
+  async stillFiring(ctx) {
+    if ((await ratioFindings(ctx, ctx.now)).length > 0) return true;
+    return (await burstFinding(ctx, ctx.now, await ctx.data.firstEventAt())) !== undefined;
+  },
+};
+
+const ZERO_DECIMAL = new Set(['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf']);
+const THREE_DECIMAL = new Set(['bhd', 'jod', 'kwd', 'omr', 'tnd']);
+
+/** Integer minor units → "12.34 USD" without floating point. */
+function formatMoney(minor: number, currency: string): string {
+  const c = currency.toLowerCase();
+  const digits = ZERO_DECIMAL.has(c) ? 0 : THREE_DECIMAL.has(c) ? 3 : 2;
+  const sign = minor < 0 ? '-' : '';
+  const abs = Math.abs(minor);
+  if (digits === 0) return `${sign}${abs} ${c.toUpperCase()}`;
+  const s = String(abs).padStart(digits + 1, '0');
+  return `${sign}${s.slice(0, -digits)}.${s.slice(-digits)} ${c.toUpperCase()}`;
+}

@@ -1,0 +1,165 @@
+import type { FeedPosition } from './store.js';
+
+/** Persistence for the detector engine and incidents; part of `Store` as `store.detectors`. */
+export interface BucketDelta {
+  tenantId: string;
+  metric: string;
+  bucketStart: number;
+  count: number;
+  amount: number;
+}
+
+export interface RefundFactRecord {
+  tenantId: string;
+  refundId: string;
+  chargeId: string;
+  amount: number;
+  currency: string;
+  status: string;
+  /** Stripe `created`, epoch seconds. */
+  created: number;
+}
+
+export interface SubscriptionFactRecord {
+  tenantId: string;
+  subscriptionId: string;
+  customer: string | null;
+  status: string;
+  currency: string | null;
+  currentPeriodStart: number | null;
+  currentPeriodEnd: number | null;
+  cancelAtPeriodEnd: boolean;
+  recurringAmount: number | null;
+  quantity: number;
+  asOf: number;
+}
+
+export interface AggregationBatch {
+  consumer: string;
+  from: FeedPosition;
+  to: FeedPosition;
+  buckets: BucketDelta[];
+  refunds: RefundFactRecord[];
+  subscriptions: SubscriptionFactRecord[];
+}
+
+export type IncidentStatus = 'open' | 'acknowledged' | 'resolved' | 'false_positive';
+
+export interface IncidentRecord {
+  id: string;
+  tenantId: string;
+  detector: string;
+  subjectType: string;
+  subjectId: string;
+  status: IncidentStatus;
+  severity: string;
+  historical: boolean;
+  summary: string;
+  figures: Record<string, string | number>;
+  evidence: string[];
+  firstTriggeredAt: number;
+  lastTriggeredAt: number;
+  openedAt: number;
+  updatedAt: number;
+  clearSince: number | null;
+  acknowledgedAt: number | null;
+  acknowledgedBy: string | null;
+  resolvedAt: number | null;
+  resolutionActor: string | null;
+  resolutionReason: string | null;
+  /** `detector|subjectType|subjectId` while open or acknowledged; null once closed. */
+  activeKey: string | null;
+}
+
+export type IncidentPatch = Partial<
+  Pick<
+    IncidentRecord,
+    | 'status'
+    | 'severity'
+    | 'historical'
+    | 'summary'
+    | 'figures'
+    | 'evidence'
+    | 'lastTriggeredAt'
+    | 'updatedAt'
+    | 'clearSince'
+    | 'acknowledgedAt'
+    | 'acknowledgedBy'
+    | 'resolvedAt'
+    | 'resolutionActor'
+    | 'resolutionReason'
+    | 'activeKey'
+  >
+>;
+
+export interface IncidentQuery {
+  statuses?: IncidentStatus[];
+  detector?: string;
+  severity?: string;
+  subjectId?: string;
+  /** Bounds on first_triggered_at (event time, ms), [since, until). */
+  since?: number;
+  until?: number;
+  /** Continue after (firstTriggeredAt, id), newest first. */
+  before?: { firstTriggeredAt: number; id: string };
+  limit: number;
+}
+
+export interface NotificationRecord {
+  id: string;
+  tenantId: string;
+  incidentId: string;
+  detector: string;
+  kind: 'open' | 'escalate' | 'resolve';
+  severity: string;
+  dedupeKey: string;
+  createdAt: number;
+}
+
+export interface DetectorSettingRecord {
+  tenantId: string;
+  detector: string;
+  enabled: boolean;
+  /** The tenant's overrides only; defaults are merged at read time. */
+  config: Record<string, unknown>;
+  updatedAt: number;
+}
+
+export interface DetectorStore {
+  /**
+   * Applies one feed batch's aggregates and moves the consumer cursor from `from` to `to`, in one
+   * transaction. The cursor move is a compare-and-set: if another process already moved it, nothing
+   * is written and false is returned, so two replicas can never count a batch twice.
+   */
+  applyAggregation(batch: AggregationBatch, now: number): Promise<boolean>;
+  sumBuckets(tenantId: string, metric: string, fromMs: number, toMs: number): Promise<{ count: number; amount: number }>;
+  sumBucketsByPrefix(tenantId: string, prefix: string, fromMs: number, toMs: number): Promise<Map<string, { count: number; amount: number }>>;
+  pruneBuckets(beforeMs: number): Promise<number>;
+  refundsForCharge(tenantId: string, chargeId: string): Promise<RefundFactRecord[]>;
+  getSubscriptionFact(tenantId: string, subscriptionId: string): Promise<SubscriptionFactRecord | undefined>;
+  listSubscriptionFacts(tenantId: string, query: { statuses?: string[]; customer?: string; periodEndBefore?: number; limit: number }): Promise<SubscriptionFactRecord[]>;
+  /** Stripe `created` (epoch seconds) of the tenant's oldest and newest stored events. */
+  eventTimeRange(tenantId: string): Promise<{ first: number; last: number } | undefined>;
+
+  /** False when an active incident with the same key exists. */
+  insertIncident(incident: IncidentRecord): Promise<boolean>;
+  getIncident(tenantId: string, id: string): Promise<IncidentRecord | undefined>;
+  getActiveIncident(tenantId: string, activeKey: string): Promise<IncidentRecord | undefined>;
+  updateIncident(tenantId: string, id: string, patch: IncidentPatch): Promise<IncidentRecord | undefined>;
+  listIncidents(tenantId: string, query: IncidentQuery): Promise<IncidentRecord[]>;
+  listActiveIncidents(tenantId: string): Promise<IncidentRecord[]>;
+
+  /** False when the dedupe key was already recorded (the notification exists). */
+  insertNotification(notification: NotificationRecord): Promise<boolean>;
+  listNotifications(tenantId: string, query: { limit: number }): Promise<NotificationRecord[]>;
+
+  listDetectorSettings(tenantId: string): Promise<DetectorSettingRecord[]>;
+  putDetectorSetting(setting: DetectorSettingRecord): Promise<void>;
+  getSuppressionUntil(tenantId: string, detector: string, subjectType: string, subjectId: string): Promise<number | undefined>;
+  putSuppression(tenantId: string, detector: string, subjectType: string, subjectId: string, until: number): Promise<void>;
+  /** Marks events as evidence, keeping the highest score seen. */
+  flagEvents(tenantId: string, eventIds: string[], score: number): Promise<void>;
+
+  /** Take or renew a named lease; true when `holder` holds it until now + ttl. */
+  tryAcquireLease(name: string, holder: string, now: number, ttlMs: number): Promise<boolean>;
+}

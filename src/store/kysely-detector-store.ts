@@ -1,0 +1,515 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Database } from './schema.js';
+import type {
+  AggregationBatch,
+  BucketDelta,
+  DetectorSettingRecord,
+  DetectorStore,
+  IncidentPatch,
+  IncidentQuery,
+  IncidentRecord,
+  IncidentStatus,
+  NotificationRecord,
+  RefundFactRecord,
+  SubscriptionFactRecord,
+} from './detector-store.js';
+
+type Guard = <T>(operation: string, fn: () => Promise<T>) => Promise<T>;
+
+/** Refund statuses that move money back; failed and canceled refunds never count. */
+const COUNTED_REFUND_STATUSES = new Set(['succeeded', 'pending', 'requires_action']);
+
+class CursorMoved extends Error {}
+
+export class KyselyDetectorStore implements DetectorStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly guard: Guard,
+  ) {}
+
+  applyAggregation(batch: AggregationBatch, now: number): Promise<boolean> {
+    return this.guard('applyAggregation', async () => {
+      try {
+        await this.db.transaction().execute(async (trx) => {
+          // The cursor move comes first: a second process blocks here, then finds it moved and
+          // aborts before writing anything.
+          const moved = await trx
+            .updateTable('feed_cursors')
+            .set({ tx_id: batch.to.tx, seq: batch.to.seq, updated_at: now })
+            .where('consumer', '=', batch.consumer)
+            .where('tx_id', '=', batch.from.tx)
+            .where('seq', '=', batch.from.seq)
+            .executeTakeFirst();
+          if (Number(moved.numUpdatedRows) !== 1) {
+            const inserted = await trx
+              .insertInto('feed_cursors')
+              .values({ consumer: batch.consumer, tx_id: batch.to.tx, seq: batch.to.seq, updated_at: now })
+              .onConflict((oc) => oc.column('consumer').doNothing())
+              .returning('consumer')
+              .execute();
+            if (inserted.length !== 1 || batch.from.tx !== 0 || batch.from.seq !== 0) throw new CursorMoved();
+          }
+
+          const buckets = [...batch.buckets];
+          for (const tenantRefunds of groupBy(batch.refunds, (r) => r.tenantId).values()) {
+            const tenantId = tenantRefunds[0]!.tenantId;
+            const ids = [...new Set(tenantRefunds.map((r) => r.refundId))];
+            const known = new Set(
+              (await trx.selectFrom('refund_facts').select('refund_id').where('tenant_id', '=', tenantId).where('refund_id', 'in', ids).execute()).map((r) => r.refund_id),
+            );
+            for (const refund of tenantRefunds) {
+              await trx
+                .insertInto('refund_facts')
+                .values({
+                  tenant_id: refund.tenantId,
+                  refund_id: refund.refundId,
+                  charge_id: refund.chargeId,
+                  amount: refund.amount,
+                  currency: refund.currency,
+                  status: refund.status,
+                  created: refund.created,
+                })
+                .onConflict((oc) => oc.columns(['tenant_id', 'refund_id']).doUpdateSet({ status: refund.status, amount: refund.amount }))
+                .execute();
+              if (!known.has(refund.refundId) && COUNTED_REFUND_STATUSES.has(refund.status)) {
+                known.add(refund.refundId);
+                buckets.push({
+                  tenantId: refund.tenantId,
+                  metric: `refund:${refund.currency}`,
+                  bucketStart: Math.floor((refund.created * 1000) / 60_000) * 60_000,
+                  count: 1,
+                  amount: refund.amount,
+                });
+              }
+            }
+          }
+
+          // Sorted and merged so concurrent writers on PostgreSQL take row locks in one order.
+          for (const b of mergeBuckets(buckets)) {
+            await trx
+              .insertInto('detector_buckets')
+              .values({ tenant_id: b.tenantId, metric: b.metric, bucket_start: b.bucketStart, count: b.count, amount: b.amount })
+              .onConflict((oc) =>
+                oc.columns(['tenant_id', 'metric', 'bucket_start']).doUpdateSet({
+                  count: sql`detector_buckets.count + excluded.count`,
+                  amount: sql`detector_buckets.amount + excluded.amount`,
+                }),
+              )
+              .execute();
+          }
+
+          for (const s of batch.subscriptions) {
+            const row = subscriptionToRow(s);
+            await trx
+              .insertInto('subscription_facts')
+              .values(row)
+              .onConflict((oc) =>
+                oc
+                  .columns(['tenant_id', 'subscription_id'])
+                  .doUpdateSet({
+                    customer: row.customer,
+                    status: row.status,
+                    currency: row.currency,
+                    period_start: row.period_start,
+                    period_end: row.period_end,
+                    cancel_at_period_end: row.cancel_at_period_end,
+                    recurring_amount: row.recurring_amount,
+                    quantity: row.quantity,
+                    as_of: row.as_of,
+                  })
+                  // Stripe does not order deliveries: only a newer state replaces an older one.
+                  .where('subscription_facts.as_of', '<=', row.as_of),
+              )
+              .execute();
+          }
+        });
+        return true;
+      } catch (error) {
+        if (error instanceof CursorMoved) return false;
+        throw error;
+      }
+    });
+  }
+
+  sumBuckets(tenantId: string, metric: string, fromMs: number, toMs: number) {
+    return this.guard('sumBuckets', async () => {
+      const row = await this.db
+        .selectFrom('detector_buckets')
+        .select((eb) => [eb.fn.coalesce(eb.fn.sum<number>('count'), sql<number>`0`).as('count'), eb.fn.coalesce(eb.fn.sum<number>('amount'), sql<number>`0`).as('amount')])
+        .where('tenant_id', '=', tenantId)
+        .where('metric', '=', metric)
+        .where('bucket_start', '>=', fromMs)
+        .where('bucket_start', '<', toMs)
+        .executeTakeFirst();
+      return { count: Number(row?.count ?? 0), amount: Number(row?.amount ?? 0) };
+    });
+  }
+
+  sumBucketsByPrefix(tenantId: string, prefix: string, fromMs: number, toMs: number) {
+    return this.guard('sumBucketsByPrefix', async () => {
+      const rows = await this.db
+        .selectFrom('detector_buckets')
+        .select((eb) => ['metric', eb.fn.sum<number>('count').as('count'), eb.fn.sum<number>('amount').as('amount')])
+        .where('tenant_id', '=', tenantId)
+        .where('metric', '>=', prefix)
+        .where('metric', '<', `${prefix}\uffff`)
+        .where('bucket_start', '>=', fromMs)
+        .where('bucket_start', '<', toMs)
+        .groupBy('metric')
+        .execute();
+      return new Map(rows.map((r) => [r.metric, { count: Number(r.count), amount: Number(r.amount) }]));
+    });
+  }
+
+  pruneBuckets(beforeMs: number) {
+    return this.guard('pruneBuckets', async () => {
+      const result = await this.db.deleteFrom('detector_buckets').where('bucket_start', '<', beforeMs).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    });
+  }
+
+  refundsForCharge(tenantId: string, chargeId: string) {
+    return this.guard('refundsForCharge', async () => {
+      const rows = await this.db.selectFrom('refund_facts').selectAll().where('tenant_id', '=', tenantId).where('charge_id', '=', chargeId).orderBy('created').orderBy('refund_id').execute();
+      return rows.map(
+        (r): RefundFactRecord => ({
+          tenantId: r.tenant_id,
+          refundId: r.refund_id,
+          chargeId: r.charge_id,
+          amount: Number(r.amount),
+          currency: r.currency,
+          status: r.status,
+          created: Number(r.created),
+        }),
+      );
+    });
+  }
+
+  getSubscriptionFact(tenantId: string, subscriptionId: string) {
+    return this.guard('getSubscriptionFact', async () => {
+      const row = await this.db.selectFrom('subscription_facts').selectAll().where('tenant_id', '=', tenantId).where('subscription_id', '=', subscriptionId).executeTakeFirst();
+      return row && rowToSubscription(row);
+    });
+  }
+
+  listSubscriptionFacts(tenantId: string, query: { statuses?: string[]; customer?: string; periodEndBefore?: number; limit: number }) {
+    return this.guard('listSubscriptionFacts', async () => {
+      let q = this.db.selectFrom('subscription_facts').selectAll().where('tenant_id', '=', tenantId);
+      if (query.statuses && query.statuses.length > 0) q = q.where('status', 'in', query.statuses);
+      if (query.customer !== undefined) q = q.where('customer', '=', query.customer);
+      if (query.periodEndBefore !== undefined) q = q.where('period_end', '<', query.periodEndBefore);
+      const rows = await q.orderBy('period_end').orderBy('subscription_id').limit(query.limit).execute();
+      return rows.map(rowToSubscription);
+    });
+  }
+
+  eventTimeRange(tenantId: string) {
+    return this.guard('eventTimeRange', async () => {
+      const row = await this.db
+        .selectFrom('billing_events')
+        .select((eb) => [eb.fn.min<number>('created').as('first'), eb.fn.max<number>('created').as('last')])
+        .where('tenant_id', '=', tenantId)
+        .executeTakeFirst();
+      if (!row || row.first === null || row.first === undefined) return undefined;
+      return { first: Number(row.first), last: Number(row.last) };
+    });
+  }
+
+  insertIncident(incident: IncidentRecord) {
+    return this.guard('insertIncident', async () => {
+      const rows = await this.db
+        .insertInto('incidents')
+        .values(incidentToRow(incident))
+        .onConflict((oc) => oc.doNothing())
+        .returning('id')
+        .execute();
+      return rows.length === 1;
+    });
+  }
+
+  getIncident(tenantId: string, id: string) {
+    return this.guard('getIncident', async () => {
+      const row = await this.db.selectFrom('incidents').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      return row && rowToIncident(row);
+    });
+  }
+
+  getActiveIncident(tenantId: string, activeKey: string) {
+    return this.guard('getActiveIncident', async () => {
+      const row = await this.db.selectFrom('incidents').selectAll().where('tenant_id', '=', tenantId).where('active_key', '=', activeKey).executeTakeFirst();
+      return row && rowToIncident(row);
+    });
+  }
+
+  updateIncident(tenantId: string, id: string, patch: IncidentPatch) {
+    return this.guard('updateIncident', async () => {
+      const values: Partial<Database['incidents']> = {};
+      if (patch.status !== undefined) values.status = patch.status;
+      if (patch.severity !== undefined) values.severity = patch.severity;
+      if (patch.historical !== undefined) values.historical = patch.historical ? 1 : 0;
+      if (patch.summary !== undefined) values.summary = patch.summary;
+      if (patch.figures !== undefined) values.figures = JSON.stringify(patch.figures);
+      if (patch.evidence !== undefined) values.evidence = JSON.stringify(patch.evidence);
+      if (patch.lastTriggeredAt !== undefined) values.last_triggered_at = patch.lastTriggeredAt;
+      if (patch.updatedAt !== undefined) values.updated_at = patch.updatedAt;
+      if (patch.clearSince !== undefined) values.clear_since = patch.clearSince;
+      if (patch.acknowledgedAt !== undefined) values.acknowledged_at = patch.acknowledgedAt;
+      if (patch.acknowledgedBy !== undefined) values.acknowledged_by = patch.acknowledgedBy;
+      if (patch.resolvedAt !== undefined) values.resolved_at = patch.resolvedAt;
+      if (patch.resolutionActor !== undefined) values.resolution_actor = patch.resolutionActor;
+      if (patch.resolutionReason !== undefined) values.resolution_reason = patch.resolutionReason;
+      if (patch.activeKey !== undefined) values.active_key = patch.activeKey;
+      const row = await this.db.updateTable('incidents').set(values).where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirst();
+      return row && rowToIncident(row);
+    });
+  }
+
+  listIncidents(tenantId: string, query: IncidentQuery) {
+    return this.guard('listIncidents', async () => {
+      let q = this.db.selectFrom('incidents').selectAll().where('tenant_id', '=', tenantId);
+      if (query.statuses && query.statuses.length > 0) q = q.where('status', 'in', query.statuses);
+      if (query.detector !== undefined) q = q.where('detector', '=', query.detector);
+      if (query.severity !== undefined) q = q.where('severity', '=', query.severity);
+      if (query.subjectId !== undefined) q = q.where('subject_id', '=', query.subjectId);
+      if (query.since !== undefined) q = q.where('first_triggered_at', '>=', query.since);
+      if (query.until !== undefined) q = q.where('first_triggered_at', '<', query.until);
+      const before = query.before;
+      if (before) {
+        q = q.where((eb) =>
+          eb.or([eb('first_triggered_at', '<', before.firstTriggeredAt), eb.and([eb('first_triggered_at', '=', before.firstTriggeredAt), eb('id', '<', before.id)])]),
+        );
+      }
+      const rows = await q.orderBy('first_triggered_at', 'desc').orderBy('id', 'desc').limit(query.limit).execute();
+      return rows.map(rowToIncident);
+    });
+  }
+
+  listActiveIncidents(tenantId: string) {
+    return this.guard('listActiveIncidents', async () => {
+      const rows = await this.db.selectFrom('incidents').selectAll().where('tenant_id', '=', tenantId).where('active_key', 'is not', null).orderBy('id').execute();
+      return rows.map(rowToIncident);
+    });
+  }
+
+  insertNotification(n: NotificationRecord) {
+    return this.guard('insertNotification', async () => {
+      const rows = await this.db
+        .insertInto('incident_notifications')
+        .values({ id: n.id, tenant_id: n.tenantId, incident_id: n.incidentId, detector: n.detector, kind: n.kind, severity: n.severity, dedupe_key: n.dedupeKey, created_at: n.createdAt })
+        .onConflict((oc) => oc.columns(['tenant_id', 'dedupe_key']).doNothing())
+        .returning('id')
+        .execute();
+      return rows.length === 1;
+    });
+  }
+
+  listNotifications(tenantId: string, query: { limit: number }) {
+    return this.guard('listNotifications', async () => {
+      const rows = await this.db.selectFrom('incident_notifications').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at').orderBy('id').limit(query.limit).execute();
+      return rows.map(
+        (r): NotificationRecord => ({
+          id: r.id,
+          tenantId: r.tenant_id,
+          incidentId: r.incident_id,
+          detector: r.detector,
+          kind: r.kind as NotificationRecord['kind'],
+          severity: r.severity,
+          dedupeKey: r.dedupe_key,
+          createdAt: Number(r.created_at),
+        }),
+      );
+    });
+  }
+
+  listDetectorSettings(tenantId: string) {
+    return this.guard('listDetectorSettings', async () => {
+      const rows = await this.db.selectFrom('detector_settings').selectAll().where('tenant_id', '=', tenantId).execute();
+      return rows.map(
+        (r): DetectorSettingRecord => ({
+          tenantId: r.tenant_id,
+          detector: r.detector,
+          enabled: Number(r.enabled) === 1,
+          config: JSON.parse(r.config) as Record<string, unknown>,
+          updatedAt: Number(r.updated_at),
+        }),
+      );
+    });
+  }
+
+  putDetectorSetting(s: DetectorSettingRecord) {
+    return this.guard('putDetectorSetting', async () => {
+      const values = { tenant_id: s.tenantId, detector: s.detector, enabled: s.enabled ? 1 : 0, config: JSON.stringify(s.config), updated_at: s.updatedAt };
+      await this.db
+        .insertInto('detector_settings')
+        .values(values)
+        .onConflict((oc) => oc.columns(['tenant_id', 'detector']).doUpdateSet({ enabled: values.enabled, config: values.config, updated_at: values.updated_at }))
+        .execute();
+    });
+  }
+
+  getSuppressionUntil(tenantId: string, detector: string, subjectType: string, subjectId: string) {
+    return this.guard('getSuppressionUntil', async () => {
+      const row = await this.db
+        .selectFrom('detector_suppressions')
+        .select('until')
+        .where('tenant_id', '=', tenantId)
+        .where('detector', '=', detector)
+        .where('subject_type', '=', subjectType)
+        .where('subject_id', '=', subjectId)
+        .executeTakeFirst();
+      return row ? Number(row.until) : undefined;
+    });
+  }
+
+  putSuppression(tenantId: string, detector: string, subjectType: string, subjectId: string, until: number) {
+    return this.guard('putSuppression', async () => {
+      await this.db
+        .insertInto('detector_suppressions')
+        .values({ tenant_id: tenantId, detector, subject_type: subjectType, subject_id: subjectId, until })
+        .onConflict((oc) => oc.columns(['tenant_id', 'detector', 'subject_type', 'subject_id']).doUpdateSet({ until }))
+        .execute();
+    });
+  }
+
+  flagEvents(tenantId: string, eventIds: string[], score: number) {
+    return this.guard('flagEvents', async () => {
+      if (eventIds.length === 0) return;
+      await this.db
+        .updateTable('billing_events')
+        .set({ flagged: 1, anomaly_score: sql`case when anomaly_score > ${score} then anomaly_score else ${score} end` })
+        .where('tenant_id', '=', tenantId)
+        .where('event_id', 'in', [...new Set(eventIds)].slice(0, 500))
+        .execute();
+    });
+  }
+
+  tryAcquireLease(name: string, holder: string, now: number, ttlMs: number) {
+    return this.guard('tryAcquireLease', async () => {
+      const expires = now + ttlMs;
+      const rows = await this.db
+        .insertInto('leases')
+        .values({ name, holder, expires_at: expires })
+        .onConflict((oc) =>
+          oc
+            .column('name')
+            .doUpdateSet({ holder, expires_at: expires })
+            .where((eb) => eb.or([eb('leases.holder', '=', holder), eb('leases.expires_at', '<', now)])),
+        )
+        .returning('holder')
+        .execute();
+      return rows.length === 1 && rows[0]!.holder === holder;
+    });
+  }
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = map.get(k);
+    if (list) list.push(item);
+    else map.set(k, [item]);
+  }
+  return map;
+}
+
+function mergeBuckets(deltas: BucketDelta[]): BucketDelta[] {
+  const merged = new Map<string, BucketDelta>();
+  for (const d of deltas) {
+    const key = `${d.tenantId}\u0000${d.metric}\u0000${String(d.bucketStart).padStart(16, '0')}`;
+    const existing = merged.get(key);
+    if (existing) {
+      existing.count += d.count;
+      existing.amount += d.amount;
+    } else merged.set(key, { ...d });
+  }
+  return [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+}
+
+function subscriptionToRow(s: SubscriptionFactRecord): Database['subscription_facts'] {
+  return {
+    tenant_id: s.tenantId,
+    subscription_id: s.subscriptionId,
+    customer: s.customer,
+    status: s.status,
+    currency: s.currency,
+    period_start: s.currentPeriodStart,
+    period_end: s.currentPeriodEnd,
+    cancel_at_period_end: s.cancelAtPeriodEnd ? 1 : 0,
+    recurring_amount: s.recurringAmount,
+    quantity: s.quantity,
+    as_of: s.asOf,
+  };
+}
+
+function rowToSubscription(r: Selectable<Database['subscription_facts']>): SubscriptionFactRecord {
+  const n = (v: number | null) => (v === null ? null : Number(v));
+  return {
+    tenantId: r.tenant_id,
+    subscriptionId: r.subscription_id,
+    customer: r.customer,
+    status: r.status,
+    currency: r.currency,
+    currentPeriodStart: n(r.period_start),
+    currentPeriodEnd: n(r.period_end),
+    cancelAtPeriodEnd: Number(r.cancel_at_period_end) === 1,
+    recurringAmount: n(r.recurring_amount),
+    quantity: Number(r.quantity),
+    asOf: Number(r.as_of),
+  };
+}
+
+function incidentToRow(i: IncidentRecord): Database['incidents'] {
+  return {
+    id: i.id,
+    tenant_id: i.tenantId,
+    detector: i.detector,
+    subject_type: i.subjectType,
+    subject_id: i.subjectId,
+    status: i.status,
+    severity: i.severity,
+    historical: i.historical ? 1 : 0,
+    summary: i.summary,
+    figures: JSON.stringify(i.figures),
+    evidence: JSON.stringify(i.evidence),
+    first_triggered_at: i.firstTriggeredAt,
+    last_triggered_at: i.lastTriggeredAt,
+    opened_at: i.openedAt,
+    updated_at: i.updatedAt,
+    clear_since: i.clearSince,
+    acknowledged_at: i.acknowledgedAt,
+    acknowledged_by: i.acknowledgedBy,
+    resolved_at: i.resolvedAt,
+    resolution_actor: i.resolutionActor,
+    resolution_reason: i.resolutionReason,
+    active_key: i.activeKey,
+  };
+}
+
+function rowToIncident(r: Selectable<Database['incidents']>): IncidentRecord {
+  const n = (v: number | null) => (v === null ? null : Number(v));
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    detector: r.detector,
+    subjectType: r.subject_type,
+    subjectId: r.subject_id,
+    status: r.status as IncidentStatus,
+    severity: r.severity,
+    historical: Number(r.historical) === 1,
+    summary: r.summary,
+    figures: JSON.parse(r.figures) as Record<string, string | number>,
+    evidence: JSON.parse(r.evidence) as string[],
+    firstTriggeredAt: Number(r.first_triggered_at),
+    lastTriggeredAt: Number(r.last_triggered_at),
+    openedAt: Number(r.opened_at),
+    updatedAt: Number(r.updated_at),
+    clearSince: n(r.clear_since),
+    acknowledgedAt: n(r.acknowledged_at),
+    acknowledgedBy: r.acknowledged_by,
+    resolvedAt: n(r.resolved_at),
+    resolutionActor: r.resolution_actor,
+    resolutionReason: r.resolution_reason,
+    activeKey: r.active_key,
+  };
+}
