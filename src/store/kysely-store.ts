@@ -247,6 +247,7 @@ export class KyselyStore implements Store {
       if (query.customer !== undefined) q = q.where('customer', '=', query.customer);
       if (query.refId !== undefined) q = q.where('ref_id', '=', query.refId);
       if (query.objectId !== undefined) q = q.where('object_id', '=', query.objectId);
+      if (query.flagged !== undefined) q = q.where('flagged', '=', query.flagged ? 1 : 0);
       if (query.since !== undefined) q = q.where('created', '>=', query.since);
       if (query.until !== undefined) q = q.where('created', '<', query.until);
       const before = query.before;
@@ -267,9 +268,9 @@ export class KyselyStore implements Store {
         .selectAll()
         .where((eb) => eb.or([eb('tx_id', '>', after.tx), eb.and([eb('tx_id', '=', after.tx), eb('seq', '>', after.seq)])]));
       if (this.dialect === 'postgres') {
-        // Only rows whose writing transaction is older than every running one: a transaction that
-        // took a lower seq but commits later can still appear, and must not be jumped over.
-        q = q.where('tx_id', '<', sql<number>`pg_snapshot_xmin(pg_current_snapshot())::text::bigint`);
+        // Only rows whose writing transaction is older than every transaction still running in
+        // this database: one that took a lower seq but commits later must not be jumped over.
+        q = q.where('tx_id', '<', await this.feedHorizon());
       }
       const rows = await q.orderBy('tx_id').orderBy('seq').limit(limit).execute();
       const last = rows[rows.length - 1];
@@ -279,6 +280,24 @@ export class KyselyStore implements Store {
         position: last ? { tx: Number(last.tx_id), seq: Number(last.seq) } : after,
       };
     });
+  }
+
+  /**
+   * The oldest transaction id still running in THIS database (or the next id to be assigned).
+   * The cluster-wide `pg_snapshot_xmin` would also wait for unrelated databases on a shared server.
+   * It is computed in its own statement, before the read: a transaction seen running here is either
+   * still running during the read (its rows are held back by the horizon) or finished before it (its
+   * rows are visible to the read's newer snapshot), so no row is ever passed over.
+   */
+  private async feedHorizon(): Promise<number> {
+    const { rows } = await sql<{ horizon: string }>`
+      select coalesce(
+        (select min(x::text::bigint) from pg_snapshot_xip(pg_current_snapshot()) as x
+          where (x::text::bigint % 4294967296) in (
+            select backend_xid::text::bigint from pg_stat_activity
+            where datname = current_database() and backend_xid is not null)),
+        pg_snapshot_xmax(pg_current_snapshot())::text::bigint) as horizon`.execute(this.db);
+    return Number(rows[0]!.horizon);
   }
 
   getFeedCursor(consumer: string): Promise<FeedPosition> {

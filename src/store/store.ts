@@ -76,6 +76,7 @@ export interface BillingEventQuery {
   customer?: string;
   refId?: string;
   objectId?: string;
+  flagged?: boolean;
   /** Inclusive lower bound on `created`, epoch seconds. */
   since?: number;
   /** Exclusive upper bound on `created`, epoch seconds. */

@@ -9,6 +9,7 @@ export interface BillingEventFilters {
   cursor?: string | undefined;
   limit?: number | undefined;
   includePayload?: boolean | undefined;
+  flagged?: boolean | undefined;
 }
 
 export interface BillingEventView {
@@ -25,6 +26,9 @@ export interface BillingEventView {
   status: string | null;
   source: string;
   receivedAt: string;
+  /** Set by the detectors on events that are evidence of an anomaly (0–100). */
+  anomalyScore: number;
+  flagged: boolean;
   payload?: unknown;
 }
 
@@ -49,6 +53,7 @@ export async function listBillingEvents(store: Store, tenantId: string, filters:
   const rows = await store.listBillingEvents(tenantId, {
     ...(types ? { types } : {}),
     ...(filters.customer !== undefined ? { customer: filters.customer } : {}),
+    ...(filters.flagged !== undefined ? { flagged: filters.flagged } : {}),
     ...(since !== undefined ? { since } : {}),
     ...(until !== undefined ? { until } : {}),
     ...(before ? { before } : {}),
@@ -102,6 +107,8 @@ function toView(r: BillingEventRecord, includePayload: boolean): BillingEventVie
     status: r.status,
     source: r.source,
     receivedAt: new Date(r.receivedAt).toISOString(),
+    anomalyScore: r.anomalyScore,
+    flagged: r.flagged,
   };
   if (includePayload) view.payload = JSON.parse(r.payload);
   return view;

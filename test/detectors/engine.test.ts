@@ -194,6 +194,19 @@ for (const dialect of DIALECTS) {
       expect(forCustomer[0]).toMatchObject({ status: 'false_positive', resolutionActor: 'tester', resolutionReason: 'test traffic' });
     });
 
+    it('lets only one replica run each scheduled tick (a lease in the database)', async () => {
+      const a = makeEngine();
+      const b = makeEngine();
+      const ran = await Promise.all([a.engine.runSchedule(), b.engine.runSchedule()]);
+      expect(ran.filter(Boolean)).toHaveLength(1);
+      const holder = ran[0] ? a : b;
+      const other = ran[0] ? b : a;
+      expect(await holder.engine.runSchedule()).toBe(true);
+      expect(await other.engine.runSchedule()).toBe(false);
+      app.clock.advance(6 * 60_000); // the holder stopped renewing: the lease expires
+      expect(await other.engine.runSchedule()).toBe(true);
+    });
+
     it('sums money per currency and keeps subscription state by event time', async () => {
       app.clock.advance(3_600_000);
       const { engine } = makeEngine();

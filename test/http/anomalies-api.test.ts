@@ -79,6 +79,8 @@ for (const dialect of DIALECTS) {
       expect(res.json()).toMatchObject({ id: a.id, detector: 'customer_failure_cluster', evidence: { eventIds: ['evt_evidence'] } });
       expect(res.json().evidenceEvents).toEqual([expect.objectContaining({ id: 'evt_evidence', type: 'charge.failed', customer: 'cus_a', anomalyScore: 70 })]);
       expect((await call('GET', '/v1/anomalies/anm_missing')).statusCode).toBe(404);
+      const flagged = (await call('GET', '/v1/billing-events?flagged=true')).json().data;
+      expect(flagged).toEqual([expect.objectContaining({ id: 'evt_evidence', flagged: true, anomalyScore: 70 })]);
     });
 
     it('acknowledges, resolves and marks false positives, with actor and reason', async () => {

@@ -178,6 +178,23 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it.skipIf(dialect !== 'postgres')('is not held back by a long transaction in another database of the server', async () => {
+      const { ADMIN_URL } = await import('../support/postgres.js');
+      const elsewhere = new pg.Client({ connectionString: ADMIN_URL });
+      await elsewhere.connect();
+      try {
+        await elsewhere.query('begin');
+        await elsewhere.query('select pg_current_xact_id()'); // holds a transaction id, like a writer
+        const before = await store.readFeed(FEED_START, 10_000);
+        await store.insertBillingEvent(event('ten_a', 'evt_other_db'));
+        const after = await store.readFeed(before.position, 100);
+        expect(after.events.map((e) => e.eventId)).toEqual(['evt_other_db']);
+      } finally {
+        await elsewhere.query('rollback');
+        await elsewhere.end();
+      }
+    });
+
     it('reports a closed or unreachable database as store_unavailable', async () => {
       const other = createStore(parseConfig({ DATABASE_URL: db.databaseUrl, MW_DATA_DIR: db.dataDir }).database);
       await other.close();

@@ -15,6 +15,7 @@ const Query = Type.Object(
     cursor: Type.Optional(Type.String({ maxLength: 100 })),
     limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
     include: Type.Optional(Type.Literal('payload')),
+    flagged: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
   },
   { additionalProperties: false },
 );
@@ -33,6 +34,8 @@ const EventView = Type.Object({
   status: Type.Union([Type.String(), Type.Null()]),
   source: Type.String(),
   receivedAt: Type.String({ format: 'date-time' }),
+  anomalyScore: Type.Integer(),
+  flagged: Type.Boolean(),
   payload: Type.Optional(Type.Unknown()),
 });
 
@@ -56,6 +59,7 @@ export async function billingEventRoutes(app: FastifyInstance, services: Service
       cursor: q.cursor,
       limit: q.limit === undefined ? undefined : Number(q.limit),
       includePayload: q.include === 'payload',
+      flagged: q.flagged === undefined ? undefined : q.flagged === 'true',
     });
   });
 }
