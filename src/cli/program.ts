@@ -8,6 +8,7 @@ import { CliExit, type CliIo } from './cli-io.js';
 import { serveCommand } from './serve-command.js';
 import { registerTenantCommands } from './tenant-commands.js';
 import { registerKeyCommands } from './key-commands.js';
+import { registerSimulateCommand } from './simulate-command.js';
 
 interface GlobalOptions {
   dataDir?: string;
@@ -70,6 +71,7 @@ export function buildProgram(io: CliIo): Command {
 
   registerTenantCommands(program, io, overrides);
   registerKeyCommands(program, io, overrides);
+  registerSimulateCommand(program, io);
   return program;
 }
 

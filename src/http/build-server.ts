@@ -11,6 +11,7 @@ import { billingEventRoutes } from './routes/billing-event-routes.js';
 import { opsRoutes } from './routes/ops-routes.js';
 import { anomalyRoutes } from './routes/anomaly-routes.js';
 import { detectorRoutes } from './routes/detector-routes.js';
+import { simulateRoutes } from './routes/simulate-routes.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -57,6 +58,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   await app.register(async (scope) => opsRoutes(scope, services));
   await app.register(async (scope) => anomalyRoutes(scope, services));
   await app.register(async (scope) => detectorRoutes(scope, services));
+  await app.register(async (scope) => simulateRoutes(scope, services));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode } from '../shared/app-error.js';
+import { PricingError } from '../pricing/pricing-error.js';
 
 /** The one place where error codes become HTTP statuses. */
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -26,6 +27,7 @@ export interface ErrorBody {
 /** Framework errors (body limits, bad JSON, schema validation) become AppErrors with safe messages. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  if (error instanceof PricingError) return new AppError('validation_failed', error.message, { pricingCode: error.code, ...(error.path ? { path: error.path } : {}) });
   const e = error as Partial<FastifyError> & { validation?: unknown[] };
   if (e.validation) return new AppError('validation_failed', `Request ${e.validationContext ?? 'input'} is invalid: ${e.message ?? ''}`);
   switch (e.code) {
