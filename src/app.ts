@@ -59,7 +59,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const detectorEngine = new DetectorEngine(store, detectorSettings, incidents, clock, logger, {
     liveHorizonMs: config.detectors.liveHorizonMs,
     batchSize: 500,
-  });
+  }, (detector) => metrics.detectorErrors.inc({ detector }));
 
   const loop = new BackgroundLoop(options.loopIntervalMs ?? 2_000, () => clock.now(), logger);
   loop.add({ name: 'store-heartbeat', run: () => store.ping() });

@@ -9,6 +9,7 @@ import type { IncidentService } from './incident-service.js';
 import { TenantDetectorData } from './detector-data.js';
 import { factsOf, toDetectorEvent } from './event-facts.js';
 import { BUCKET_RETENTION_MS } from './metrics.js';
+import { StoreUnavailableError } from '../store/store-unavailable-error.js';
 
 export const AGGREGATE_CURSOR = 'detectors.aggregate';
 export const EVALUATE_CURSOR = 'detectors.evaluate';
@@ -43,6 +44,7 @@ export class DetectorEngine {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly options: EngineOptions,
+    private readonly onDetectorError: (detector: string) => void = () => {},
   ) {}
 
   /** Processes the feed until it is empty (bounded by `maxBatches`); returns events processed. */
@@ -127,25 +129,37 @@ export class DetectorEngine {
     try {
       triggers = await run(ctx);
     } catch (error) {
+      // A database failure stops the step before the evaluate cursor moves, so the batch is
+      // evaluated again later. A detector bug would fail the same way forever: it is logged and
+      // counted, and the other detectors carry on rather than the whole feed stalling.
+      if (error instanceof StoreUnavailableError) throw error;
       this.logger.error({ err: error, detector: entry.detector.name, tenantId }, 'detector failed');
+      this.onDetectorError(entry.detector.name);
       return;
     }
     for (const trigger of triggers) {
-      await this.incidents.applyTrigger(tenantId, entry.detector.name, trigger, this.isHistorical(trigger, batchEvents, ctx.now));
+      await this.incidents.applyTrigger(tenantId, entry.detector.name, trigger, await this.isHistorical(tenantId, trigger, batchEvents, ctx.now));
     }
   }
 
   /**
-   * Live only when a deciding event arrived by webhook within the live horizon of its Stripe time,
-   * or, for triggers without batch events (schedules), when the trigger's own time is recent.
-   * Replayed or backfilled history never pages anyone.
+   * Live only when a deciding event arrived by webhook within the live horizon of its Stripe time.
+   * The deciding events are the trigger's evidence: from the batch when there, else from the store
+   * (a re-check caused by another event); a trigger without evidence (schedules) is judged by its
+   * own time. Replayed or backfilled history never pages anyone.
    */
-  private isHistorical(trigger: Trigger, batchEvents: DetectorEvent[], now: number): boolean {
-    const ids = new Set(trigger.eventIds);
-    const deciding = batchEvents.filter((e) => ids.has(e.eventId));
+  private async isHistorical(tenantId: string, trigger: Trigger, batchEvents: DetectorEvent[], now: number): Promise<boolean> {
     const horizon = now - this.options.liveHorizonMs;
-    if (deciding.length > 0) return !deciding.some((e) => e.source === 'webhook' && e.created * 1000 >= horizon);
-    return trigger.at < horizon;
+    const isLive = (e: { source: string; created: number }) => e.source === 'webhook' && e.created * 1000 >= horizon;
+    const ids = new Set(trigger.eventIds);
+    if (ids.size === 0) return trigger.at < horizon;
+    const inBatch = batchEvents.filter((e) => ids.has(e.eventId));
+    if (inBatch.some(isLive)) return false;
+    for (const id of [...ids].filter((id) => !inBatch.some((e) => e.eventId === id)).slice(0, 50)) {
+      const stored = await this.store.getBillingEvent(tenantId, id);
+      if (stored && isLive(stored)) return false;
+    }
+    return true;
   }
 
   /** Scheduled work at `clock.now()`: absence detectors, auto-resolve, bucket retention. */

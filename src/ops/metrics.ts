@@ -13,6 +13,7 @@ export class Metrics {
   readonly webhookDuration: Histogram<'outcome'>;
   readonly storeErrors: Counter<'operation'>;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly detectorErrors: Counter<'detector'>;
   private readonly tenantLabels = new Set<string>();
 
   constructor() {
@@ -34,6 +35,12 @@ export class Metrics {
       name: 'mw_store_errors_total',
       help: 'Failed store operations',
       labelNames: ['operation'],
+      registers: [this.registry],
+    });
+    this.detectorErrors = new Counter({
+      name: 'mw_detector_errors_total',
+      help: 'Detector evaluations that threw (the detector is skipped for that batch)',
+      labelNames: ['detector'],
       registers: [this.registry],
     });
     this.httpDuration = new Histogram({

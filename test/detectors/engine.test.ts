@@ -9,6 +9,7 @@ import { IncidentService } from '../../src/detectors/incident-service.js';
 import { DetectorEngine } from '../../src/detectors/detector-engine.js';
 import { createIdGenerator } from '../../src/shared/ids.js';
 import type { Detector, DetectorEvent, Severity } from '../../src/detectors/detector.js';
+import { StoreUnavailableError } from '../../src/store/store-unavailable-error.js';
 
 /**
  * The engine's guarantees, with a small test detector so the rules under test are the engine's:
@@ -192,6 +193,31 @@ for (const dialect of DIALECTS) {
       const forCustomer = (await incidents()).filter((i) => i.subjectId === 'cus_fp');
       expect(forCustomer).toHaveLength(1);
       expect(forCustomer[0]).toMatchObject({ status: 'false_positive', resolutionActor: 'tester', resolutionReason: 'test traffic' });
+    });
+
+    it('retries a batch whose evaluation hit a database failure, and skips only a broken detector', async () => {
+      app.clock.advance(3_600_000);
+      const { engine, incidents: service } = makeEngine();
+      const t = nowS() - 10;
+      for (let i = 0; i < 3; i++) await deliver(failed(t + i, 'cus_retry', `evt_retry_${i}`));
+      const original = service.applyTrigger.bind(service);
+      service.applyTrigger = async () => {
+        throw new StoreUnavailableError('applyTrigger', new Error('connection reset'));
+      };
+      await expect(engine.drain()).rejects.toMatchObject({ code: 'store_unavailable' });
+      service.applyTrigger = original;
+      await engine.drain();
+      expect((await incidents()).filter((i) => i.subjectId === 'cus_retry')).toHaveLength(1);
+
+      const errors: string[] = [];
+      const broken: Detector<Record<string, never>> = { name: 'broken', description: '', configSchema: Type.Object({}), defaults: {}, eventTypes: ['charge.failed'], evaluateEvents: async () => { throw new Error('bug'); } };
+      const settings = new DetectorSettings(app.services.store, app.clock, [broken, probe]);
+      const withBroken = new DetectorEngine(app.services.store, settings, service, app.clock, logger, { liveHorizonMs: 3_600_000, batchSize: 4 }, (d) => errors.push(d));
+      for (let i = 0; i < 3; i++) await deliver(failed(t + 20 + i, 'cus_broken', `evt_broken_${i}`));
+      await withBroken.drain();
+      expect(errors.length).toBeGreaterThan(0);
+      expect(new Set(errors)).toEqual(new Set(['broken']));
+      expect((await incidents()).filter((i) => i.subjectId === 'cus_broken')).toHaveLength(1);
     });
 
     it('lets only one replica run each scheduled tick (a lease in the database)', async () => {

@@ -18,7 +18,8 @@
  * subscription is judged at once. A charge that arrives BEFORE the subscription's events is judged
  * again when `customer.subscription.created` arrives: that event re-checks the customer's charges from
  * the subscription's creation up to `recheckDays` (default 7) later. A duplicate delivery never
- * reaches the detector; a re-check of an already flagged charge merges into the same incident.
+ * reaches the detector; a re-check of an already flagged charge merges into the same incident. A
+ * re-check caused by a backfilled subscription event is historical (never notifies).
  *
  * Severity: `warning` (a configuration error that bills the customer wrongly; no threshold to double).
  * Subject: the charge. No auto-resolve: the charge stays mismatched, a human resolves it.
@@ -107,11 +108,16 @@ async function evaluateEvents(ctx: Ctx, events: DetectorEvent[]): Promise<Trigge
   const createdCache = new Map<string, number | undefined>();
   const triggers = new Map<string, Trigger>();
   const judged = new Set<string>();
-  const judge = async (charge: DetectorEvent): Promise<void> => {
+  const judge = async (charge: DetectorEvent, revealedBy?: DetectorEvent): Promise<void> => {
     if (judged.has(charge.eventId)) return;
     judged.add(charge.eventId);
     const t = await judgeCharge(ctx, charge, createdCache);
-    if (t) triggers.set(charge.eventId, t);
+    if (!t) return;
+    // A re-check revealed by backfilled history must stay historical even when the charge is recent:
+    // the backfilled subscription event then joins the evidence, and the engine sees no live event.
+    // Revealed by a webhook, the charge's own time decides (an old charge stays historical).
+    if (revealedBy && revealedBy.source !== 'webhook') t.eventIds.push(revealedBy.eventId);
+    triggers.set(charge.eventId, t);
   };
 
   for (const e of events) if (e.type === 'charge.succeeded') await judge(e);
@@ -127,7 +133,7 @@ async function evaluateEvents(ctx: Ctx, events: DetectorEvent[]): Promise<Trigge
       until: created + Math.floor((ctx.config.recheckDays * DAY_MS) / 1000) + 1,
       limit: RECHECK_LIMIT,
     });
-    for (const c of charges) await judge(c);
+    for (const c of charges) await judge(c, e);
   }
   return [...triggers.values()];
 }
