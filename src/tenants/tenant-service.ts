@@ -4,6 +4,7 @@ import { randomToken, type SecretBox } from '../crypto/secret-box.js';
 import type { TenantPatch, TenantRecord, Store } from '../store/store.js';
 import type { ApiKeyService, CreatedApiKey } from './api-key-service.js';
 import { invalidTenantInput, tenantNameTaken, tenantNotFound } from './tenant-errors.js';
+import { AppError } from '../shared/app-error.js';
 import {
   MAX_ACTIVE_WEBHOOK_SECRETS,
   STRIPE_KEY_PATTERN,
@@ -111,7 +112,14 @@ export class TenantService {
   /** Resolve a tenant by id or by name (the CLI accepts either). */
   async resolveId(idOrName: string): Promise<string> {
     const tenant = (await this.store.getTenant(idOrName)) ?? (await this.store.getTenantByName(idOrName));
-    if (!tenant) throw tenantNotFound();
+    if (!tenant) {
+      throw new AppError(
+        'not_found',
+        idOrName === DEFAULT_TENANT_ID
+          ? 'Tenant "default" not found: the first `meterwatch serve` creates it'
+          : `Tenant "${idOrName}" not found`,
+      );
+    }
     return tenant.id;
   }
 
