@@ -267,7 +267,7 @@ for (const dialect of DIALECTS) {
         expect(byId.out).not.toContain(newUrl!);
 
         const unknown = await cli(['tenant', 'rotate-token', 'nope'], env);
-        expect(unknown).toMatchObject({ code: 1, err: 'error: Tenant not found' });
+        expect(unknown).toMatchObject({ code: 1, err: 'error: Tenant "nope" not found' });
       });
 
       it('rotate-secret keeps the previous secret active; --only leaves one; the secret can come from stdin', async () => {
@@ -368,7 +368,9 @@ for (const dialect of DIALECTS) {
       it('an unknown tenant exits 1 with a clear message', async () => {
         expect((await cli(['migrate'], env)).code).toBe(0);
         const run = await cli(['key', 'list', '--tenant', 'nobody'], env);
-        expect(run).toMatchObject({ code: 1, out: '', err: 'error: Tenant not found' });
+        expect(run).toMatchObject({ code: 1, out: '', err: 'error: Tenant "nobody" not found' });
+        const before = await cli(['key', 'create', '--tenant', 'default'], env);
+        expect(before).toMatchObject({ code: 1, err: 'error: Tenant "default" not found: the first `meterwatch serve` creates it' });
       });
     });
   });
