@@ -178,6 +178,11 @@ export class DetectorEngine {
     return true;
   }
 
+  /** On shutdown: let another replica take the schedule at once. */
+  async stop(): Promise<void> {
+    await this.store.detectors.releaseLease(SCHEDULE_LEASE, this.holder);
+  }
+
   private async autoResolve(tenantId: string, effective: EffectiveDetector[]): Promise<void> {
     const byName = new Map(effective.map((e) => [e.detector.name, e]));
     for (const incident of await this.store.detectors.listActiveIncidents(tenantId)) {

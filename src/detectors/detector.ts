@@ -10,7 +10,8 @@ import type { BillingEventRecord } from '../store/store.js';
 export type Severity = 'info' | 'warning' | 'critical';
 export const SEVERITY_RANK: Record<Severity, number> = { info: 1, warning: 2, critical: 3 };
 
-export type SubjectType = 'tenant' | 'customer' | 'charge' | 'subscription' | 'invoice';
+/** `alert_channel` is the subject of the alerts' own `alert_channel_failing` incident. */
+export type SubjectType = 'tenant' | 'customer' | 'charge' | 'subscription' | 'invoice' | 'alert_channel';
 
 /** A stored billing event with its Stripe object parsed. */
 export interface DetectorEvent extends BillingEventRecord {

@@ -162,4 +162,6 @@ export interface DetectorStore {
 
   /** Take or renew a named lease; true when `holder` holds it until now + ttl. */
   tryAcquireLease(name: string, holder: string, now: number, ttlMs: number): Promise<boolean>;
+  /** Gives a lease up (on shutdown), so another replica need not wait for it to expire. */
+  releaseLease(name: string, holder: string): Promise<void>;
 }

@@ -400,6 +400,12 @@ export class KyselyDetectorStore implements DetectorStore {
       return rows.length === 1 && rows[0]!.holder === holder;
     });
   }
+
+  releaseLease(name: string, holder: string) {
+    return this.guard('releaseLease', async () => {
+      await this.db.deleteFrom('leases').where('name', '=', name).where('holder', '=', holder).execute();
+    });
+  }
 }
 
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {

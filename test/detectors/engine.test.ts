@@ -231,6 +231,9 @@ for (const dialect of DIALECTS) {
       expect(await other.engine.runSchedule()).toBe(false);
       app.clock.advance(6 * 60_000); // the holder stopped renewing: the lease expires
       expect(await other.engine.runSchedule()).toBe(true);
+      // A replica shutting down hands the lease over at once.
+      await other.engine.stop();
+      expect(await holder.engine.runSchedule()).toBe(true);
     });
 
     it('sums money per currency and keeps subscription state by event time', async () => {

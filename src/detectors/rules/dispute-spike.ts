@@ -16,8 +16,10 @@
  * (`CASE_SCAN_LIMIT`), it falls back to the `dispute` + `efw` bucket counts (an upper bound) and says
  * so in the figures. Successful charges come from the `charge.succeeded` buckets.
  *
- * A charge arriving late can only lower the rate, but it can lift the window over `rateMinCharges`,
- * so charge events re-check the rate at the cases that follow them (one point per day at most).
+ * Arrival order is not event order: a case arriving late is also checked in the windows that end at
+ * the later cases already stored (each case minute within the count window after it, and one point
+ * per day within the rate window). A charge arriving late can only lower the rate, but it can lift
+ * the window over `rateMinCharges`, so charge events re-check the rate the same way.
  *
  * Severity: `warning`; `critical` at 2 × `countThreshold` cases or 2 × `ratePercent`. `stillFiring`
  * re-checks both conditions with windows ending at `ctx.now`.
@@ -41,7 +43,7 @@ const EFW = 'radar.early_fraud_warning.created';
 const CHARGE_EVENT_TYPES = ['charge.succeeded'] as const;
 const CASE_SCAN_LIMIT = 5000;
 const EVIDENCE_LIMIT = 50;
-const LATE_CHARGE_SCAN_LIMIT = 1000;
+const LATE_SCAN_LIMIT = 1000;
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -198,26 +200,49 @@ export const disputeSpike: Detector<DisputeSpikeConfig> = {
     const types = caseTypes(ctx);
     // Window end → the batch events that put a case there (they decide live vs historical).
     const fullPoints = new Map<number, Set<string>>();
-    const ratePoints = new Set<number>();
-    let chargeFrom = Infinity;
-    let chargeTo = -Infinity;
+    const countPoints = new Set<number>(); // count + rate, at later cases a late case joins
+    const ratePoints = new Set<number>(); // rate only
+    let caseFrom = Infinity;
+    let caseTo = -Infinity;
+    let scanFrom = Infinity;
+    let scanTo = -Infinity;
     for (const e of events) {
+      const t = e.created * 1000;
       if (types.includes(e.type)) {
-        const end = bucketEnd(e.created * 1000);
+        const end = bucketEnd(t);
         const ids = fullPoints.get(end);
         if (ids) ids.add(e.eventId);
         else fullPoints.set(end, new Set([e.eventId]));
-      } else if ((CHARGE_EVENT_TYPES as readonly string[]).includes(e.type)) {
-        chargeFrom = Math.min(chargeFrom, e.created * 1000);
-        chargeTo = Math.max(chargeTo, e.created * 1000);
+        caseFrom = Math.min(caseFrom, t);
+        caseTo = Math.max(caseTo, t);
+      }
+      if (types.includes(e.type) || (CHARGE_EVENT_TYPES as readonly string[]).includes(e.type)) {
+        scanFrom = Math.min(scanFrom, t);
+        scanTo = Math.max(scanTo, t);
       }
     }
-    if (chargeFrom <= chargeTo) {
+    // Arrival order is not event order: a case that arrives late also belongs to the windows that
+    // end at the later cases already stored, so those windows are checked again (every case minute
+    // within the count window after it; one point per day for the rate window).
+    if (caseFrom <= caseTo) {
       const later = await ctx.data.events({
         types,
-        since: Math.floor(chargeFrom / 1000),
-        until: Math.ceil((chargeTo + c.rateWindowDays * DAY_MS) / 1000),
-        limit: LATE_CHARGE_SCAN_LIMIT,
+        since: Math.floor(caseFrom / 1000),
+        until: Math.ceil((caseTo + c.countWindowHours * HOUR_MS) / 1000),
+        limit: LATE_SCAN_LIMIT,
+      });
+      for (const e of later) {
+        const end = bucketEnd(e.created * 1000);
+        if (!fullPoints.has(end)) countPoints.add(end);
+      }
+    }
+    // A charge (or case) arriving late can lift the rate window over its minimum volume.
+    if (scanFrom <= scanTo) {
+      const later = await ctx.data.events({
+        types,
+        since: Math.floor(scanFrom / 1000),
+        until: Math.ceil((scanTo + c.rateWindowDays * DAY_MS) / 1000),
+        limit: LATE_SCAN_LIMIT,
       });
       const perDay = new Map<number, number>();
       for (const e of later) {
@@ -225,14 +250,14 @@ export const disputeSpike: Detector<DisputeSpikeConfig> = {
         const day = Math.floor(end / DAY_MS);
         perDay.set(day, Math.max(perDay.get(day) ?? 0, end));
       }
-      for (const end of perDay.values()) if (!fullPoints.has(end)) ratePoints.add(end);
+      for (const end of perDay.values()) if (!fullPoints.has(end) && !countPoints.has(end)) ratePoints.add(end);
     }
 
     const kept = new KeptTriggers();
-    for (const end of [...new Set([...fullPoints.keys(), ...ratePoints])].sort((a, b) => a - b)) {
+    for (const end of [...new Set([...fullPoints.keys(), ...countPoints, ...ratePoints])].sort((a, b) => a - b)) {
       const deciding = [...(fullPoints.get(end) ?? [])];
       const findings: Finding[] = [];
-      if (fullPoints.has(end)) {
+      if (fullPoints.has(end) || countPoints.has(end)) {
         const f = await countFinding(ctx, end);
         if (f) findings.push(f);
       }

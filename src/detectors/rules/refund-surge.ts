@@ -16,9 +16,10 @@
  *    young tenant's baseline is not diluted by days it did not exist.
  *
  * Windows end at the end of the one-minute bucket of the deciding event (its Stripe `created`), never
- * at arrival time. Evaluation points are the minutes of the refunds in the batch; because a late
- * charge can lift a currency over the minimum volume, charge events re-check the ratio at the refunds
- * that follow them within the window (one point per hour at most). Redeliveries never reach the
+ * at arrival time. Evaluation points are the minutes of the refunds in the batch and, because arrival
+ * order is not event order, the windows that a late event joins: the stored refunds within the burst
+ * window after a late refund, and (one point per hour at most) the refunds within the ratio window
+ * after a late refund or a late charge — a late charge can lift a currency over the minimum volume. Redeliveries never reach the
  * detector and buckets count each refund object once, so duplicates change nothing.
  *
  * Severity: `warning`; `critical` when the ratio reaches 2 × `ratioPercent`, or the burst count reaches
@@ -26,7 +27,7 @@
  * the incident auto-resolves once the surge has passed.
  */
 import { Type } from '@sinclair/typebox';
-import { HOUR_MS, MINUTE_MS, type Detector, type DetectorContext, type DetectorEvent, type Severity, type Trigger } from '../detector.js';
+import { HOUR_MS, MINUTE_MS, type BucketSum, type Detector, type DetectorContext, type DetectorEvent, type Severity, type Trigger } from '../detector.js';
 import { BUCKET_MS, METRIC } from '../metrics.js';
 
 export interface RefundSurgeConfig extends Record<string, unknown> {
@@ -43,15 +44,30 @@ export interface RefundSurgeConfig extends Record<string, unknown> {
 const REFUND_EVENT_TYPES = ['refund.created', 'refund.updated', 'charge.refund.updated', 'charge.refunded'] as const;
 const CHARGE_EVENT_TYPES = ['charge.succeeded', 'charge.captured'] as const;
 const EVIDENCE_LIMIT = 50;
-const LATE_CHARGE_SCAN_LIMIT = 500;
+const LATE_SCAN_LIMIT = 500;
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const int = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) ? v : null);
+type Ctx = DetectorContext<RefundSurgeConfig>;
+
+/**
+ * `sumByPrefix` per currency. The engine keys its map by the full metric name (`refund:usd`); the
+ * contract's wording ("one entry per currency") also allows bare currencies, so both are accepted.
+ */
+async function perCurrency(ctx: Ctx, prefix: string, from: number, to: number): Promise<Map<string, BucketSum>> {
+  const out = new Map<string, BucketSum>();
+  for (const [key, sum] of await ctx.data.sumByPrefix(prefix, from, to)) {
+    const currency = (key.startsWith(prefix) ? key.slice(prefix.length) : key).toLowerCase();
+    const prev = out.get(currency);
+    out.set(currency, prev ? { count: prev.count + sum.count, amount: prev.amount + sum.amount } : sum);
+  }
+  return out;
+}
+
 /** End (exclusive) of the one-minute bucket holding `ms`: windows include the deciding event. */
 const bucketEnd = (ms: number): number => Math.floor(ms / BUCKET_MS) * BUCKET_MS + BUCKET_MS;
 
-type Ctx = DetectorContext<RefundSurgeConfig>;
 
 interface RatioFinding {
   currency: string;
@@ -66,9 +82,9 @@ interface RatioFinding {
 async function ratioFindings(ctx: Ctx, end: number): Promise<RatioFinding[]> {
   const c = ctx.config;
   const from = end - c.ratioWindowHours * HOUR_MS;
-  const refunds = await ctx.data.sumByPrefix(METRIC.refundPrefix, from, end);
+  const refunds = await perCurrency(ctx, METRIC.refundPrefix, from, end);
   if (refunds.size === 0) return [];
-  const captured = await ctx.data.sumByPrefix(METRIC.chargeCapturedPrefix, from, end);
+  const captured = await perCurrency(ctx, METRIC.chargeCapturedPrefix, from, end);
   const out: RatioFinding[] = [];
   for (const [currency, r] of [...refunds].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const cap = captured.get(currency);
@@ -102,7 +118,7 @@ async function burstFinding(ctx: Ctx, end: number, firstEventAt: number | undefi
   const c = ctx.config;
   const windowMs = c.burstWindowMinutes * MINUTE_MS;
   const start = end - windowMs;
-  const current = await ctx.data.sumByPrefix(METRIC.refundPrefix, start, end);
+  const current = await perCurrency(ctx, METRIC.refundPrefix, start, end);
   let count = 0;
   const byCurrency = new Map<string, number>();
   for (const [cur, s] of current) {
@@ -116,7 +132,7 @@ async function burstFinding(ctx: Ctx, end: number, firstEventAt: number | undefi
   if (firstEventAt !== undefined) baseFrom = Math.max(baseFrom, Math.floor(firstEventAt / BUCKET_MS) * BUCKET_MS);
   let baselineAverage = 0;
   if (baseFrom < start) {
-    const base = await ctx.data.sumByPrefix(METRIC.refundPrefix, baseFrom, start);
+    const base = await perCurrency(ctx, METRIC.refundPrefix, baseFrom, start);
     let baseCount = 0;
     for (const s of base.values()) baseCount += s.count;
     const slots = Math.max(1, (start - baseFrom) / windowMs);
@@ -267,30 +283,48 @@ export const refundSurge: Detector<RefundSurgeConfig> = {
     const c = ctx.config;
     // Window end → the batch events that put a refund there (they decide live vs historical).
     const fullPoints = new Map<number, Set<string>>(); // ratio + burst
+    const followPoints = new Set<number>(); // ratio + burst, at later refunds a late refund joins
     const ratioPoints = new Set<number>(); // ratio only (a late charge cannot make a burst)
-    let chargeFrom = Infinity;
-    let chargeTo = -Infinity;
+    let refundFrom = Infinity;
+    let refundTo = -Infinity;
+    let scanFrom = Infinity;
+    let scanTo = -Infinity;
     for (const e of events) {
-      if ((CHARGE_EVENT_TYPES as readonly string[]).includes(e.type)) {
-        chargeFrom = Math.min(chargeFrom, e.created * 1000);
-        chargeTo = Math.max(chargeTo, e.created * 1000);
-      }
-      if ((REFUND_EVENT_TYPES as readonly string[]).includes(e.type)) {
+      const isRefund = (REFUND_EVENT_TYPES as readonly string[]).includes(e.type);
+      const isCharge = (CHARGE_EVENT_TYPES as readonly string[]).includes(e.type);
+      if (isRefund) {
         for (const t of refundTimes(e)) {
           const end = bucketEnd(t);
           const ids = fullPoints.get(end);
           if (ids) ids.add(e.eventId);
           else fullPoints.set(end, new Set([e.eventId]));
+          refundFrom = Math.min(refundFrom, t);
+          refundTo = Math.max(refundTo, t);
         }
       }
+      if (isRefund || isCharge) {
+        scanFrom = Math.min(scanFrom, e.created * 1000);
+        scanTo = Math.max(scanTo, e.created * 1000);
+      }
     }
-    if (chargeFrom <= chargeTo) {
-      // Refunds that follow these charges inside the ratio window: one check per hour, at its last refund.
+    // Arrival order is not event order: a refund that arrives late also belongs to the burst windows
+    // ending at the refunds already stored just after it, so those are checked again.
+    if (refundFrom <= refundTo) {
       const later = await ctx.data.events({
         types: [...REFUND_EVENT_TYPES],
-        since: Math.floor(chargeFrom / 1000),
-        until: Math.ceil((chargeTo + c.ratioWindowHours * HOUR_MS) / 1000),
-        limit: LATE_CHARGE_SCAN_LIMIT,
+        since: Math.floor(refundFrom / 1000),
+        until: Math.ceil((refundTo + c.burstWindowMinutes * MINUTE_MS) / 1000),
+        limit: LATE_SCAN_LIMIT,
+      });
+      for (const e of later) for (const t of refundTimes(e)) if (!fullPoints.has(bucketEnd(t))) followPoints.add(bucketEnd(t));
+    }
+    if (scanFrom <= scanTo) {
+      // The ratio windows that follow late charges or refunds: one check per hour, at its last refund.
+      const later = await ctx.data.events({
+        types: [...REFUND_EVENT_TYPES],
+        since: Math.floor(scanFrom / 1000),
+        until: Math.ceil((scanTo + c.ratioWindowHours * HOUR_MS) / 1000),
+        limit: LATE_SCAN_LIMIT,
       });
       const perHour = new Map<number, number>();
       for (const e of later) {
@@ -298,17 +332,17 @@ export const refundSurge: Detector<RefundSurgeConfig> = {
         const hour = Math.floor(end / HOUR_MS);
         perHour.set(hour, Math.max(perHour.get(hour) ?? 0, end));
       }
-      for (const end of perHour.values()) if (!fullPoints.has(end)) ratioPoints.add(end);
+      for (const end of perHour.values()) if (!fullPoints.has(end) && !followPoints.has(end)) ratioPoints.add(end);
     }
-    if (fullPoints.size === 0 && ratioPoints.size === 0) return [];
+    if (fullPoints.size === 0 && followPoints.size === 0 && ratioPoints.size === 0) return [];
 
-    const firstEventAt = fullPoints.size > 0 ? await ctx.data.firstEventAt() : undefined;
+    const firstEventAt = fullPoints.size + followPoints.size > 0 ? await ctx.data.firstEventAt() : undefined;
     const kept = new KeptTriggers();
-    const points = [...new Set([...fullPoints.keys(), ...ratioPoints])].sort((a, b) => a - b);
+    const points = [...new Set([...fullPoints.keys(), ...followPoints, ...ratioPoints])].sort((a, b) => a - b);
     for (const end of points) {
       const deciding = [...(fullPoints.get(end) ?? [])];
       for (const f of await ratioFindings(ctx, end)) kept.offer(`ratio:${f.currency}`, await ratioTrigger(ctx, end, f, deciding));
-      if (fullPoints.has(end)) {
+      if (fullPoints.has(end) || followPoints.has(end)) {
         const b = await burstFinding(ctx, end, firstEventAt);
         if (b) kept.offer('burst', await burstTrigger(ctx, end, b, deciding));
       }

@@ -119,10 +119,11 @@ export const webhookDelay: Detector<WebhookDelayConfig> = {
   async evaluateSchedule(ctx) {
     const found = await findings(ctx);
     if (found.length === 0) return [];
-    // The worst window speaks for the incident: critical first, then the highest late share.
+    // The worst window speaks for the incident: critical first, then the highest late share, then the most deliveries.
     const worst = found.reduce((a, b) => {
       if (a.severity !== b.severity) return a.severity === 'critical' ? a : b;
-      return b.late * a.deliveries > a.late * b.deliveries ? b : a;
+      const byShare = b.late * a.deliveries - a.late * b.deliveries;
+      return byShare > 0 || (byShare === 0 && b.deliveries > a.deliveries) ? b : a;
     });
     const c = ctx.config;
     const trigger: Trigger = {

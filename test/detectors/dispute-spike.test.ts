@@ -1,0 +1,279 @@
+import { describe, expect, it } from 'vitest';
+import { DIALECTS, dialectEnabled, detectorHarness, type DetectorHarness, type IncidentView } from '../support/detector-harness.js';
+import { fixture, signPayload, stripeEvent } from '../support/stripe-events.js';
+import { DEFAULT_SECRET, T0, startTestApp, type TestApp } from '../support/test-app.js';
+import { ManualClock } from '../../src/shared/clock.js';
+
+const DETECTOR = 'dispute_spike';
+const T0S = Math.floor(T0 / 1000);
+const MIN = 60;
+const HOUR = 3600;
+const DAY = 86_400;
+
+let seq = 0;
+const uid = (p: string) => `${p}_${++seq}_${Math.random().toString(36).slice(2, 8)}`;
+
+function dispute(created: number, charge = uid('ch'), currency = 'usd', amount = 1000): Record<string, unknown> {
+  const obj = { ...fixture('dispute'), id: uid('dp'), charge, amount, currency, created, status: 'needs_response' };
+  return stripeEvent('charge.dispute.created', obj, { created });
+}
+
+function efw(created: number, charge = uid('ch')): Record<string, unknown> {
+  const obj = { ...fixture('radar.early_fraud_warning'), id: uid('issfr'), charge, created };
+  return stripeEvent('radar.early_fraud_warning.created', obj, { created });
+}
+
+function charge(created: number, amount = 2000, currency = 'usd'): Record<string, unknown> {
+  const obj = { ...fixture('charge'), id: uid('ch'), amount, amount_captured: amount, captured: true, currency, customer: 'cus_D', status: 'succeeded', created };
+  return stripeEvent('charge.succeeded', obj, { created });
+}
+
+/** `n` successful charges spread evenly over the `days` before `end`. */
+const chargesOver = (n: number, end: number, days: number) => Array.from({ length: n }, (_, i) => charge(end - days * DAY + Math.floor(((i + 0.5) * days * DAY) / n)));
+
+async function withHarness(dialect: (typeof DIALECTS)[number], fn: (h: DetectorHarness) => Promise<void>) {
+  const h = await detectorHarness(dialect);
+  try {
+    await fn(h);
+  } finally {
+    await h.close();
+  }
+}
+
+async function deliverAll(h: DetectorHarness, events: Record<string, unknown>[]) {
+  for (const e of events) expect(await h.deliver(e)).toBe(200);
+}
+
+/**
+ * h.process() until the engine has evaluated every stored event. On PostgreSQL the feed holds back
+ * rows behind its visibility horizon, so one drain() may stop short of a just-committed event; this
+ * keeps the assertions about detector logic, not feed timing.
+ */
+async function settle(h: DetectorHarness | { app: TestApp }): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    await h.app.services.detectorEngine.drain();
+    const cursor = await h.app.services.store.getFeedCursor('detectors.evaluate');
+    const rows = await h.app.services.store.listBillingEvents('default', { limit: 100_000 });
+    const maxSeq = rows.reduce((m, r) => Math.max(m, r.seq), 0);
+    if (cursor.seq >= maxSeq) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('the detector engine did not catch up with the stored events');
+}
+
+const mine = async (h: DetectorHarness): Promise<IncidentView[]> => h.incidents({ detector: DETECTOR });
+const myNotifications = async (h: DetectorHarness) => (await h.notifications()).filter((n) => n.detector === DETECTOR);
+
+for (const dialect of DIALECTS) {
+  const enabled = await dialectEnabled(dialect);
+
+  describe.skipIf(!enabled)(`dispute_spike: ${dialect}`, () => {
+    it('count: 4 disputes in 24 h are quiet, the 5th fires, 10 are critical', async () => {
+      await withHarness(dialect, async (h) => {
+        const four = [20 * HOUR, 10 * HOUR, 2 * HOUR, 50 * MIN].map((ago) => dispute(T0S - ago));
+        await deliverAll(h, four);
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0);
+
+        const fifth = dispute(T0S - 30 * MIN);
+        await deliverAll(h, [fifth]);
+        await settle(h);
+        let [i] = await mine(h);
+        expect(i).toBeDefined();
+        expect(i!.subject).toEqual({ type: 'tenant', id: 'default' });
+        expect(i!.severity).toBe('warning');
+        expect(i!.historical).toBe(false);
+        expect(i!.figures).toMatchObject({ condition: 'count', cases: 5, disputes: 5, earlyFraudWarnings: 0, threshold: 5, windowHours: 24 });
+        expect(new Set(i!.evidence.eventIds)).toEqual(new Set([...four, fifth].map((e) => e.id as string)));
+        expect(await myNotifications(h)).toEqual([expect.objectContaining({ kind: 'open', severity: 'warning' })]);
+        expect((await h.flagged()).map((f) => f.eventId)).toContain(fifth.id);
+
+        await deliverAll(h, [25, 20, 15, 10, 5].map((ago) => dispute(T0S - ago * MIN)));
+        await settle(h);
+        [i] = await mine(h);
+        expect(i!.severity).toBe('critical');
+        expect((await myNotifications(h)).map((n) => n.kind)).toEqual(['open', 'escalate']);
+      });
+    });
+
+    it('count window edge: 5 disputes within 23 h 59 min fire, spread over 24 h do not', async () => {
+      await withHarness(dialect, async (h) => {
+        const last = T0S - 10 * MIN - (T0S % 60); // minute-aligned
+        await deliverAll(h, [24 * HOUR, 12 * HOUR, 6 * HOUR, HOUR, 0].map((ago) => dispute(last - ago)));
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0); // the first one left the window as the fifth arrived
+      });
+      await withHarness(dialect, async (h) => {
+        const last = T0S - 10 * MIN - (T0S % 60);
+        await deliverAll(h, [24 * HOUR - MIN, 12 * HOUR, 6 * HOUR, HOUR, 0].map((ago) => dispute(last - ago)));
+        await settle(h);
+        expect(await mine(h)).toHaveLength(1);
+      });
+    });
+
+    it('early fraud warnings count, once per charge together with its dispute', async () => {
+      await withHarness(dialect, async (h) => {
+        const t = T0S - 50 * MIN;
+        await deliverAll(h, [dispute(t), dispute(t + MIN), dispute(t + 2 * MIN), efw(t + 3 * MIN), efw(t + 4 * MIN)]);
+        await settle(h);
+        const [i] = await mine(h);
+        expect(i!.figures).toMatchObject({ cases: 5, disputes: 3, earlyFraudWarnings: 2 });
+      });
+      await withHarness(dialect, async (h) => {
+        const t = T0S - 50 * MIN;
+        const shared = uid('ch');
+        // A warning, then the dispute on the same charge: one case. 4 cases in all.
+        await deliverAll(h, [efw(t, shared), dispute(t + MIN, shared), dispute(t + 2 * MIN), dispute(t + 3 * MIN), dispute(t + 4 * MIN)]);
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0);
+      });
+      await withHarness(dialect, async (h) => {
+        expect(await h.configure(DETECTOR, { includeEarlyFraudWarnings: false })).toBe(200);
+        const t = T0S - 50 * MIN;
+        await deliverAll(h, [dispute(t), dispute(t + MIN), dispute(t + 2 * MIN), efw(t + 3 * MIN), efw(t + 4 * MIN)]);
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0);
+      });
+    });
+
+    it('rate: 3 disputes on 400 charges (0.75 %) fire, 2 do not; 1 dispute on 3 charges never fires', async () => {
+      await withHarness(dialect, async (h) => {
+        expect(await h.configure(DETECTOR, { countThreshold: 1000 })).toBe(200); // isolate the rate
+        await deliverAll(h, [charge(T0S - 3 * DAY), charge(T0S - 2 * DAY), charge(T0S - DAY), dispute(T0S - 40 * MIN)]);
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0); // 33 % of 3 charges: not enough volume
+      });
+      await withHarness(dialect, async (h) => {
+        expect(await h.configure(DETECTOR, { countThreshold: 1000 })).toBe(200);
+        for (const e of chargesOver(400, T0S - 2 * HOUR, 29)) await h.backfill(e);
+        await deliverAll(h, [dispute(T0S - 5 * DAY), dispute(T0S - 50 * MIN)]);
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0); // 0.5 %
+
+        await deliverAll(h, [dispute(T0S - 40 * MIN, uid('ch'), 'jpy', 50_000)]);
+        await settle(h);
+        const [i] = await mine(h);
+        expect(i!.historical).toBe(false);
+        expect(i!.severity).toBe('warning');
+        expect(i!.figures).toMatchObject({ condition: 'rate', cases: 3, successfulCharges: 400, ratePercent: '0.750', thresholdPercent: 0.75, windowDays: 30 });
+
+        await deliverAll(h, [dispute(T0S - 30 * MIN), dispute(T0S - 20 * MIN), dispute(T0S - 10 * MIN)]);
+        await settle(h);
+        expect((await mine(h))[0]!.severity).toBe('critical'); // 1.5 %
+      });
+    });
+
+    it('rate: a late charge that lifts the window to the minimum volume fires (out of order)', async () => {
+      await withHarness(dialect, async (h) => {
+        expect(await h.configure(DETECTOR, { countThreshold: 1000, rateMinCharges: 100 })).toBe(200);
+        for (const e of chargesOver(99, T0S - 2 * HOUR, 20)) await h.backfill(e);
+        await deliverAll(h, [dispute(T0S - 30 * MIN), dispute(T0S - 40 * MIN), dispute(T0S - 50 * MIN)]); // newest first
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0); // 99 charges: below the minimum
+
+        await deliverAll(h, [charge(T0S - 3 * DAY)]);
+        await settle(h);
+        const [i] = await mine(h);
+        expect(i!.figures).toMatchObject({ condition: 'rate', cases: 3, successfulCharges: 100 });
+        expect(i!.historical).toBe(false);
+      });
+    });
+
+    it('counts a dispute delivered 10 times once', async () => {
+      await withHarness(dialect, async (h) => {
+        const d = dispute(T0S - 50 * MIN);
+        for (let i = 0; i < 10; i++) expect(await h.deliver(d)).toBe(200);
+        await deliverAll(h, [dispute(T0S - 40 * MIN), dispute(T0S - 30 * MIN), dispute(T0S - 20 * MIN)]);
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0);
+      });
+    });
+
+    it('takes disputes in any arrival order and any currency (counts never mix money)', async () => {
+      await withHarness(dialect, async (h) => {
+        const events = [
+          dispute(T0S - 10 * MIN, uid('ch'), 'usd', 1000),
+          dispute(T0S - 20 * MIN, uid('ch'), 'jpy', 50_000),
+          dispute(T0S - 5 * HOUR, uid('ch'), 'eur', 700),
+          dispute(T0S - 12 * HOUR, uid('ch'), 'usd', 100),
+          dispute(T0S - 23 * HOUR, uid('ch'), 'jpy', 3000),
+        ];
+        for (const e of events) {
+          await deliverAll(h, [e]);
+          await settle(h);
+        }
+        const list = await mine(h);
+        expect(list).toHaveLength(1);
+        expect(list[0]!.figures).toMatchObject({ cases: 5 });
+        expect(await myNotifications(h)).toHaveLength(1);
+      });
+    });
+
+    it('opens backfilled history as historical, without notifying, and resolves it on the schedule', async () => {
+      await withHarness(dialect, async (h) => {
+        const base = T0S - 12 * DAY;
+        for (const ago of [5, 4, 3, 2, 1]) await h.backfill(dispute(base - ago * HOUR));
+        await settle(h);
+        const [i] = await mine(h);
+        expect(i!.historical).toBe(true);
+        await h.tick();
+        h.app.clock.set(T0 + 61 * 60_000);
+        await h.tick();
+        expect((await mine(h))[0]!.status).toBe('resolved');
+        expect(await myNotifications(h)).toHaveLength(0);
+      });
+    });
+
+    it('validates its config', async () => {
+      await withHarness(dialect, async (h) => {
+        expect(await h.configure(DETECTOR, { ratePercent: 0 })).toBe(400);
+        expect(await h.configure(DETECTOR, { countThreshold: 2.5 })).toBe(400);
+        expect(await h.configure(DETECTOR, { unknown: 1 })).toBe(400);
+        expect(await h.configure(DETECTOR, { countThreshold: 3 })).toBe(200);
+        await deliverAll(h, [dispute(T0S - 30 * MIN), dispute(T0S - 20 * MIN), dispute(T0S - 10 * MIN)]);
+        await settle(h);
+        expect(await mine(h)).toHaveLength(1);
+      });
+    });
+
+    it('survives a restart mid-stream; re-running the engine changes nothing', async () => {
+      const h = await detectorHarness(dialect);
+      let app2: TestApp | undefined;
+      try {
+        const events = [50, 40, 30, 20, 10].map((ago) => dispute(T0S - ago * MIN));
+        await deliverAll(h, events.slice(0, 3));
+        await settle(h);
+        await h.app.close();
+
+        app2 = await startTestApp(h.app.db, {}, new ManualClock(T0));
+        for (const e of events.slice(2)) {
+          const payload = JSON.stringify(e);
+          const res = await app2.server.inject({
+            method: 'POST',
+            url: '/webhooks/stripe',
+            payload,
+            headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(payload, DEFAULT_SECRET, T0S) },
+          });
+          expect(res.statusCode).toBe(200);
+        }
+        await settle({ app: app2 });
+        const list = async () => {
+          const res = await app2!.server.inject({ method: 'GET', url: `/v1/anomalies?detector=${DETECTOR}`, headers: { authorization: `Bearer ${h.apiKey}` } });
+          return res.json().data as IncidentView[];
+        };
+        const before = await list();
+        expect(before).toHaveLength(1);
+        expect(before[0]!.figures).toMatchObject({ cases: 5 });
+        await settle({ app: app2 });
+        await app2.services.detectorEngine.runSchedule();
+        const after = await list();
+        expect(after.map((i) => [i.id, i.status, i.figures])).toEqual(before.map((i) => [i.id, i.status, i.figures]));
+        const notes = (await app2.services.store.detectors.listNotifications('default', { limit: 100 })).filter((n) => n.detector === DETECTOR);
+        expect(notes).toHaveLength(1);
+      } finally {
+        if (app2) await app2.close();
+        await h.app.db.cleanup();
+      }
+    });
+  });
+}

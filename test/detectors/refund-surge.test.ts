@@ -1,0 +1,296 @@
+import { describe, expect, it } from 'vitest';
+import { DIALECTS, dialectEnabled, detectorHarness, type DetectorHarness, type IncidentView } from '../support/detector-harness.js';
+import { fixture, signPayload, stripeEvent } from '../support/stripe-events.js';
+import { DEFAULT_SECRET, T0, startTestApp, type TestApp } from '../support/test-app.js';
+import { ManualClock } from '../../src/shared/clock.js';
+
+const DETECTOR = 'refund_surge';
+const T0S = Math.floor(T0 / 1000);
+const MIN = 60;
+const HOUR = 3600;
+const DAY = 86_400;
+
+let seq = 0;
+const uid = (p: string) => `${p}_${++seq}_${Math.random().toString(36).slice(2, 8)}`;
+
+function charge(created: number, amount: number, currency = 'usd'): Record<string, unknown> {
+  const obj = { ...fixture('charge'), id: uid('ch'), amount, amount_captured: amount, captured: true, currency, customer: 'cus_V', status: 'succeeded', created };
+  return stripeEvent('charge.succeeded', obj, { created });
+}
+
+/** `n` successful charges, one every `stepS` seconds from `start`. */
+const charges = (n: number, start: number, stepS: number, amount: number, currency = 'usd') =>
+  Array.from({ length: n }, (_, i) => charge(start + i * stepS, amount, currency));
+
+function refund(created: number, amount: number, currency = 'usd'): Record<string, unknown> {
+  const obj = { ...fixture('refund'), id: uid('re'), charge: uid('ch'), amount, currency, created, status: 'succeeded' };
+  return stripeEvent('refund.created', obj, { created });
+}
+
+async function withHarness(dialect: (typeof DIALECTS)[number], fn: (h: DetectorHarness) => Promise<void>, env: Record<string, string> = {}) {
+  const h = await detectorHarness(dialect, env);
+  try {
+    await fn(h);
+  } finally {
+    await h.close();
+  }
+}
+
+async function deliverAll(h: DetectorHarness, events: Record<string, unknown>[]) {
+  for (const e of events) expect(await h.deliver(e)).toBe(200);
+}
+
+/**
+ * h.process() until the engine has evaluated every stored event. On PostgreSQL the feed holds back
+ * rows behind its visibility horizon, so one drain() may stop short of a just-committed event; this
+ * keeps the assertions about detector logic, not feed timing.
+ */
+async function settle(h: DetectorHarness | { app: TestApp }): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    await h.app.services.detectorEngine.drain();
+    const cursor = await h.app.services.store.getFeedCursor('detectors.evaluate');
+    const rows = await h.app.services.store.listBillingEvents('default', { limit: 100_000 });
+    const maxSeq = rows.reduce((m, r) => Math.max(m, r.seq), 0);
+    if (cursor.seq >= maxSeq) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('the detector engine did not catch up with the stored events');
+}
+
+const mine = async (h: DetectorHarness): Promise<IncidentView[]> => h.incidents({ detector: DETECTOR });
+const myNotifications = async (h: DetectorHarness) => (await h.notifications()).filter((n) => n.detector === DETECTOR);
+
+for (const dialect of DIALECTS) {
+  const enabled = await dialectEnabled(dialect);
+
+  describe.skipIf(!enabled)(`refund_surge: ${dialect}`, () => {
+    it('ratio: quiet at 9.996 %, fires at exactly 10 % of captured volume, critical at 20 %', async () => {
+      await withHarness(dialect, async (h) => {
+        // 25 charges of 10.00 USD over the last day: 250.00 captured.
+        await deliverAll(h, charges(25, T0S - 20 * HOUR, 30 * MIN, 1000));
+        const below = [refund(T0S - 50 * MIN, 1000), refund(T0S - 40 * MIN, 1000), refund(T0S - 30 * MIN, 499)];
+        await deliverAll(h, below);
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0); // 24.99 of 250.00
+
+        const tip = refund(T0S - 20 * MIN, 1);
+        await deliverAll(h, [tip]);
+        await settle(h);
+        const [i] = await mine(h);
+        expect(i).toBeDefined();
+        expect(i!.subject).toEqual({ type: 'tenant', id: 'default' });
+        expect(i!.severity).toBe('warning');
+        expect(i!.historical).toBe(false);
+        expect(i!.figures).toMatchObject({
+          condition: 'ratio',
+          currency: 'usd',
+          refundedAmount: 2500,
+          refundCount: 4,
+          capturedAmount: 25_000,
+          capturedCount: 25,
+          refundRatePercent: '10.00',
+        });
+        expect(i!.summary).toContain('25.00 USD');
+        expect(i!.evidence.eventIds).toContain(tip.id);
+        for (const r of below) expect(i!.evidence.eventIds).toContain(r.id);
+        expect(await myNotifications(h)).toEqual([expect.objectContaining({ kind: 'open', severity: 'warning' })]);
+
+        await deliverAll(h, [refund(T0S - 10 * MIN, 2500)]);
+        await settle(h);
+        expect((await mine(h))[0]!.severity).toBe('critical');
+        expect((await myNotifications(h)).map((n) => n.kind)).toEqual(['open', 'escalate']);
+      });
+    });
+
+    it('ratio needs volume: 19 captured charges, or 2 refunds, never fire', async () => {
+      await withHarness(dialect, async (h) => {
+        await deliverAll(h, charges(19, T0S - 20 * HOUR, 30 * MIN, 1000));
+        await deliverAll(h, [refund(T0S - 50 * MIN, 3000), refund(T0S - 40 * MIN, 3000), refund(T0S - 30 * MIN, 3000)]);
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0); // 47 % of 19 charges
+
+        await deliverAll(h, charges(1, T0S - 10 * HOUR, 0, 1000)); // the 20th charge arrives: now it counts
+        await settle(h);
+        expect(await mine(h)).toHaveLength(1);
+      });
+    });
+
+    it('ratio: two refunds are below the minimum count', async () => {
+      await withHarness(dialect, async (h) => {
+        await deliverAll(h, charges(30, T0S - 20 * HOUR, 30 * MIN, 1000));
+        await deliverAll(h, [refund(T0S - 50 * MIN, 10_000), refund(T0S - 30 * MIN, 10_000)]);
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0);
+      });
+    });
+
+    it('never compares a 50,000 JPY refund with USD amounts', async () => {
+      await withHarness(dialect, async (h) => {
+        await deliverAll(h, charges(25, T0S - 20 * HOUR, 30 * MIN, 10_000, 'usd')); // 2,500.00 USD
+        await deliverAll(h, charges(25, T0S - 20 * HOUR + 60, 30 * MIN, 100_000, 'jpy')); // 2,500,000 JPY
+        // 60,000 JPY refunded: 2.4 % of JPY volume (but 24 % if read against USD minor units).
+        await deliverAll(h, [refund(T0S - 50 * MIN, 50_000, 'jpy'), refund(T0S - 40 * MIN, 5000, 'jpy'), refund(T0S - 30 * MIN, 5000, 'jpy')]);
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0);
+
+        // 300.00 USD refunded: 12 % of USD volume (but 1.2 % if USD and JPY were pooled).
+        await deliverAll(h, [refund(T0S - 25 * MIN, 10_000), refund(T0S - 20 * MIN, 10_000), refund(T0S - 3 * MIN, 10_000)]);
+        await settle(h);
+        const [i] = await mine(h);
+        expect(i!.figures).toMatchObject({ condition: 'ratio', currency: 'usd', refundedAmount: 30_000, capturedAmount: 250_000 });
+        expect(i!.summary).toContain('300.00 USD');
+      });
+    });
+
+    it('counts a refund delivered 10 times once', async () => {
+      await withHarness(dialect, async (h) => {
+        await deliverAll(h, charges(25, T0S - 20 * HOUR, 30 * MIN, 1000));
+        const r = refund(T0S - 40 * MIN, 500);
+        for (let i = 0; i < 10; i++) expect(await h.deliver(r)).toBe(200);
+        await deliverAll(h, [refund(T0S - 30 * MIN, 500), refund(T0S - 20 * MIN, 500)]);
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0); // 15.00 of 250.00, not 60.00
+      });
+    });
+
+    it('fires when the charges arrive after the refunds (out of order)', async () => {
+      await withHarness(dialect, async (h) => {
+        await deliverAll(h, [refund(T0S - 50 * MIN, 2000), refund(T0S - 40 * MIN, 2000), refund(T0S - 30 * MIN, 2000)]);
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0); // no captured volume yet
+        await deliverAll(h, charges(25, T0S - 20 * HOUR, 30 * MIN, 1000));
+        await settle(h);
+        const list = await mine(h);
+        expect(list).toHaveLength(1);
+        expect(list[0]!.historical).toBe(false);
+        expect(list[0]!.severity).toBe('critical'); // 24 %
+        expect(await myNotifications(h)).toHaveLength(1);
+      });
+    });
+
+    it('burst: 5 refunds in 15 minutes fire on a quiet tenant, 4 do not; 10 are critical; it resolves after the storm', async () => {
+      await withHarness(dialect, async (h) => {
+        // A week of quiet history: one refund a day.
+        for (let d = 7; d >= 1; d--) await h.backfill(refund(T0S - d * DAY, 700));
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0);
+
+        const start = T0S - 40 * MIN;
+        await deliverAll(h, [0, 3, 6, 9].map((m) => refund(start + m * MIN, 700)));
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0);
+
+        const fifth = refund(start + 14 * MIN + 59, 700);
+        await deliverAll(h, [fifth]);
+        await settle(h);
+        let [i] = await mine(h);
+        expect(i!.figures).toMatchObject({ condition: 'burst', refundCount: 5, minCount: 5, 'refundCount:usd': 5 });
+        expect(i!.severity).toBe('warning');
+        expect(i!.historical).toBe(false);
+        expect(i!.evidence.eventIds).toContain(fifth.id);
+
+        await deliverAll(h, [10, 11, 12, 13, 14].map((m) => refund(start + m * MIN, 700, m % 2 ? 'eur' : 'usd')));
+        await settle(h);
+        [i] = await mine(h);
+        expect(i!.severity).toBe('critical');
+
+        // The storm passes: clear at the next tick, resolved after the quiet period.
+        await h.tick();
+        expect((await mine(h))[0]!.status).toBe('open');
+        h.app.clock.set(T0 + 61 * 60_000);
+        await h.tick();
+        expect((await mine(h))[0]!.status).toBe('resolved');
+        expect((await myNotifications(h)).map((n) => n.kind)).toEqual(['open', 'escalate', 'resolve']);
+      });
+    });
+
+    it('burst: refunds arriving newest first, one batch each (out of order), still fire', async () => {
+      await withHarness(dialect, async (h) => {
+        const start = T0S - 40 * MIN;
+        for (const m of [12, 9, 6, 3, 0]) {
+          await deliverAll(h, [refund(start + m * MIN, 700)]);
+          await settle(h);
+        }
+        const [i] = await mine(h);
+        expect(i!.figures).toMatchObject({ condition: 'burst', refundCount: 5 });
+        expect(i!.historical).toBe(false);
+        expect(await myNotifications(h)).toHaveLength(1);
+      });
+    });
+
+    it('burst is judged against the tenant baseline: 9 in a window is normal where 2 per window is usual', async () => {
+      await withHarness(dialect, async (h) => {
+        expect(await h.configure(DETECTOR, { burstWindowMinutes: 60, burstBaselineDays: 1, burstMultiplier: 5 })).toBe(200);
+        // 2 refunds every hour (hh:10, hh:40) until 10:40 today: 2 per 60-minute window, threshold 10.
+        for (let hr = 31; hr >= 2; hr--) for (const m of [10, 40]) await h.backfill(refund(T0S - hr * HOUR + m * MIN, 300));
+        await settle(h);
+        const eleven = T0S - HOUR;
+        await deliverAll(h, Array.from({ length: 9 }, (_, k) => refund(eleven + k * 5 * MIN, 300)));
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0); // 9 in the hour: above the minimum of 5, not 5× the usual
+        await deliverAll(h, [refund(eleven + 54 * MIN, 300)]);
+        await settle(h);
+        const [i] = await mine(h);
+        expect(i!.figures).toMatchObject({ condition: 'burst', refundCount: 10, baselineAveragePerWindow: '2.00', threshold: '10.00' });
+      });
+    });
+
+    it('opens backfilled history as historical, without notifying, and resolves it on the schedule', async () => {
+      await withHarness(dialect, async (h) => {
+        const base = T0S - 10 * DAY;
+        for (const e of charges(25, base - 20 * HOUR, 30 * MIN, 1000)) await h.backfill(e);
+        for (const e of [refund(base - 50 * MIN, 2000), refund(base - 40 * MIN, 2000), refund(base - 30 * MIN, 2000)]) await h.backfill(e);
+        await settle(h);
+        const [i] = await mine(h);
+        expect(i!.historical).toBe(true);
+        expect(i!.figures).toMatchObject({ condition: 'ratio', currency: 'usd' });
+        await h.tick();
+        h.app.clock.set(T0 + 61 * 60_000);
+        await h.tick();
+        expect((await mine(h))[0]!.status).toBe('resolved');
+        expect(await myNotifications(h)).toHaveLength(0);
+      });
+    });
+
+    it('survives a restart mid-stream; re-running the engine changes nothing', async () => {
+      const h = await detectorHarness(dialect);
+      let app2: TestApp | undefined;
+      try {
+        const refunds = [refund(T0S - 50 * MIN, 1000), refund(T0S - 40 * MIN, 1000), refund(T0S - 30 * MIN, 1000)];
+        await deliverAll(h, charges(25, T0S - 20 * HOUR, 30 * MIN, 1000));
+        await deliverAll(h, refunds.slice(0, 2));
+        await settle(h);
+        await h.app.close();
+
+        app2 = await startTestApp(h.app.db, {}, new ManualClock(T0));
+        for (const e of refunds) {
+          const payload = JSON.stringify(e);
+          const res = await app2.server.inject({
+            method: 'POST',
+            url: '/webhooks/stripe',
+            payload,
+            headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(payload, DEFAULT_SECRET, T0S) },
+          });
+          expect(res.statusCode).toBe(200);
+        }
+        await settle({ app: app2 });
+        const list = async () => {
+          const res = await app2!.server.inject({ method: 'GET', url: `/v1/anomalies?detector=${DETECTOR}`, headers: { authorization: `Bearer ${h.apiKey}` } });
+          return res.json().data as IncidentView[];
+        };
+        const before = await list();
+        expect(before).toHaveLength(1);
+        expect(before[0]!.figures).toMatchObject({ refundedAmount: 3000, refundCount: 3 }); // the redelivery counted once
+        await settle({ app: app2 });
+        await app2.services.detectorEngine.runSchedule();
+        const after = await list();
+        expect(after.map((i) => [i.id, i.status, i.figures])).toEqual(before.map((i) => [i.id, i.status, i.figures]));
+        const notes = (await app2.services.store.detectors.listNotifications('default', { limit: 100 })).filter((n) => n.detector === DETECTOR);
+        expect(notes).toHaveLength(1);
+      } finally {
+        if (app2) await app2.close();
+        await h.app.db.cleanup();
+      }
+    });
+  });
+}
