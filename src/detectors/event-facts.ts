@@ -112,6 +112,7 @@ function refundsOf(event: DetectorEvent): RefundFactRecord[] {
       currency,
       status: str(r.status) ?? 'succeeded',
       created: int(r.created) ?? event.created,
+      asOf: event.created * 1000,
     });
   }
   return facts;

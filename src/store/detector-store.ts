@@ -16,8 +16,10 @@ export interface RefundFactRecord {
   amount: number;
   currency: string;
   status: string;
-  /** Stripe `created`, epoch seconds. */
+  /** The refund's own Stripe `created`, epoch seconds. */
   created: number;
+  /** Stripe `created` of the event this state comes from, epoch milliseconds. */
+  asOf: number;
 }
 
 export interface SubscriptionFactRecord {

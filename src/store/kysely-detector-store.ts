@@ -52,36 +52,7 @@ export class KyselyDetectorStore implements DetectorStore {
 
           const buckets = [...batch.buckets];
           for (const tenantRefunds of groupBy(batch.refunds, (r) => r.tenantId).values()) {
-            const tenantId = tenantRefunds[0]!.tenantId;
-            const ids = [...new Set(tenantRefunds.map((r) => r.refundId))];
-            const known = new Set(
-              (await trx.selectFrom('refund_facts').select('refund_id').where('tenant_id', '=', tenantId).where('refund_id', 'in', ids).execute()).map((r) => r.refund_id),
-            );
-            for (const refund of tenantRefunds) {
-              await trx
-                .insertInto('refund_facts')
-                .values({
-                  tenant_id: refund.tenantId,
-                  refund_id: refund.refundId,
-                  charge_id: refund.chargeId,
-                  amount: refund.amount,
-                  currency: refund.currency,
-                  status: refund.status,
-                  created: refund.created,
-                })
-                .onConflict((oc) => oc.columns(['tenant_id', 'refund_id']).doUpdateSet({ status: refund.status, amount: refund.amount }))
-                .execute();
-              if (!known.has(refund.refundId) && COUNTED_REFUND_STATUSES.has(refund.status)) {
-                known.add(refund.refundId);
-                buckets.push({
-                  tenantId: refund.tenantId,
-                  metric: `refund:${refund.currency}`,
-                  bucketStart: Math.floor((refund.created * 1000) / 60_000) * 60_000,
-                  count: 1,
-                  amount: refund.amount,
-                });
-              }
-            }
+            buckets.push(...(await this.applyRefunds(trx, tenantRefunds)));
           }
 
           // Sorted and merged so concurrent writers on PostgreSQL take row locks in one order.
@@ -129,6 +100,49 @@ export class KyselyDetectorStore implements DetectorStore {
         throw error;
       }
     });
+  }
+
+  /**
+   * Upserts refund facts, newest event time winning, and returns the bucket corrections: a refund
+   * counts in `refund:<currency>` once while its status moves money, and is taken out again if it
+   * later fails or is canceled (or back in, if a late event restores it).
+   */
+  private async applyRefunds(trx: Kysely<Database>, refunds: RefundFactRecord[]): Promise<BucketDelta[]> {
+    const tenantId = refunds[0]!.tenantId;
+    const ids = [...new Set(refunds.map((r) => r.refundId))];
+    const current = new Map(
+      (await trx.selectFrom('refund_facts').selectAll().where('tenant_id', '=', tenantId).where('refund_id', 'in', ids).execute()).map((r) => [
+        r.refund_id,
+        { status: r.status, asOf: Number(r.as_of), amount: Number(r.amount), currency: r.currency, created: Number(r.created) },
+      ]),
+    );
+    const deltas: BucketDelta[] = [];
+    const bucket = (created: number) => Math.floor((created * 1000) / 60_000) * 60_000;
+    for (const refund of [...refunds].sort((a, b) => a.asOf - b.asOf)) {
+      const before = current.get(refund.refundId);
+      if (before && before.asOf > refund.asOf) continue;
+      const countedBefore = before !== undefined && COUNTED_REFUND_STATUSES.has(before.status);
+      const countedAfter = COUNTED_REFUND_STATUSES.has(refund.status);
+      if (countedBefore) deltas.push({ tenantId, metric: `refund:${before.currency}`, bucketStart: bucket(before.created), count: -1, amount: -before.amount });
+      if (countedAfter) deltas.push({ tenantId, metric: `refund:${refund.currency}`, bucketStart: bucket(refund.created), count: 1, amount: refund.amount });
+      const row = {
+        tenant_id: tenantId,
+        refund_id: refund.refundId,
+        charge_id: refund.chargeId,
+        amount: refund.amount,
+        currency: refund.currency,
+        status: refund.status,
+        created: refund.created,
+        as_of: refund.asOf,
+      };
+      await trx
+        .insertInto('refund_facts')
+        .values(row)
+        .onConflict((oc) => oc.columns(['tenant_id', 'refund_id']).doUpdateSet({ status: row.status, amount: row.amount, currency: row.currency, as_of: row.as_of }))
+        .execute();
+      current.set(refund.refundId, { status: refund.status, asOf: refund.asOf, amount: refund.amount, currency: refund.currency, created: refund.created });
+    }
+    return deltas;
   }
 
   sumBuckets(tenantId: string, metric: string, fromMs: number, toMs: number) {
@@ -180,6 +194,7 @@ export class KyselyDetectorStore implements DetectorStore {
           currency: r.currency,
           status: r.status,
           created: Number(r.created),
+          asOf: Number(r.as_of),
         }),
       );
     });

@@ -52,7 +52,7 @@ export interface Database {
     flagged: Generated<number>;
   };
   detector_buckets: { tenant_id: string; metric: string; bucket_start: number; count: number; amount: number };
-  refund_facts: { tenant_id: string; refund_id: string; charge_id: string; amount: number; currency: string; status: string; created: number };
+  refund_facts: { tenant_id: string; refund_id: string; charge_id: string; amount: number; currency: string; status: string; created: number; as_of: number };
   subscription_facts: {
     tenant_id: string;
     subscription_id: string;

@@ -220,6 +220,28 @@ for (const dialect of DIALECTS) {
       expect((await incidents()).filter((i) => i.subjectId === 'cus_broken')).toHaveLength(1);
     });
 
+    it('keeps the newest refund state whatever the arrival order, and uncounts refunds that fail', async () => {
+      app.clock.advance(3_600_000);
+      const { engine } = makeEngine();
+      const t = nowS() - 600;
+      const refund = (status: string, id: string) => ({ ...fixture('refund'), id, charge: 'ch_refunded', amount: 400, currency: 'eur', status, created: t });
+      const refundTotal = async () => (await app.services.store.detectors.sumBucketsByPrefix('default', 'refund:', (t - 60) * 1000, (t + 60) * 1000)).get('refund:eur') ?? { count: 0, amount: 0 };
+      // The failure (newer) arrives before the creation (older).
+      await deliver(stripeEvent('refund.updated', refund('failed', 're_order'), { created: t + 120, id: 'evt_re_upd' }));
+      await engine.drain();
+      await deliver(stripeEvent('refund.created', refund('pending', 're_order'), { created: t, id: 'evt_re_new' }));
+      await engine.drain();
+      expect((await app.services.store.detectors.refundsForCharge('default', 'ch_refunded')).map((r) => r.status)).toEqual(['failed']);
+      expect(await refundTotal()).toEqual({ count: 0, amount: 0 });
+      // In order: counted while pending, taken out when it fails.
+      await deliver(stripeEvent('refund.created', refund('pending', 're_inorder'), { created: t, id: 'evt_re2_new' }));
+      await engine.drain();
+      expect(await refundTotal()).toEqual({ count: 1, amount: 400 });
+      await deliver(stripeEvent('refund.updated', refund('failed', 're_inorder'), { created: t + 60, id: 'evt_re2_upd' }));
+      await engine.drain();
+      expect(await refundTotal()).toEqual({ count: 0, amount: 0 });
+    });
+
     it('lets only one replica run each scheduled tick (a lease in the database)', async () => {
       const a = makeEngine();
       const b = makeEngine();

@@ -34,6 +34,8 @@ export function detectorsMigration(): Migration {
         .addColumn('currency', 'text', (c) => c.notNull())
         .addColumn('status', 'text', (c) => c.notNull())
         .addColumn('created', 'bigint', (c) => c.notNull())
+        // Stripe time (ms) of the event the status comes from: a late older event never wins.
+        .addColumn('as_of', 'bigint', (c) => c.notNull())
         .addPrimaryKeyConstraint('refund_facts_pk', ['tenant_id', 'refund_id'])
         .execute();
       await db.schema.createIndex('refund_facts_charge').on('refund_facts').columns(['tenant_id', 'charge_id']).execute();
