@@ -57,6 +57,7 @@ export interface RefundFact {
   amount: number;
   currency: string;
   status: string;
+  /** The refund's Stripe `created`, epoch seconds. */
   created: number;
 }
 
@@ -84,7 +85,7 @@ export interface SubscriptionFact {
  */
 export interface DetectorData {
   sum(metric: string, fromMs: number, toMs: number): Promise<BucketSum>;
-  /** Every metric starting with `prefix` (e.g. `charge.captured:` → one entry per currency). */
+  /** Every metric starting with `prefix`, keyed by the full metric name (`charge.captured:` → `charge.captured:usd`, …). */
   sumByPrefix(prefix: string, fromMs: number, toMs: number): Promise<Map<string, BucketSum>>;
   events(query: EventQuery): Promise<DetectorEvent[]>;
   refundsForCharge(chargeId: string): Promise<RefundFact[]>;
