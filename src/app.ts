@@ -21,7 +21,6 @@ import { DetectorEngine } from './detectors/detector-engine.js';
 import { buildServer } from './http/build-server.js';
 import type { Services } from './http/services.js';
 import { every } from './jobs/every.js';
-import { createAlerting } from './alerts/create-alerting.js';
 
 export interface AppOptions {
   clock?: Clock;
@@ -66,8 +65,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   loop.add({ name: 'store-heartbeat', run: () => store.ping() });
   loop.add({ name: 'detectors', run: async () => void (await detectorEngine.drain(50)) });
   loop.add(every(60_000, () => clock.now(), { name: 'detector-schedule', run: async () => void (await detectorEngine.runSchedule()) }));
-  const alerting = createAlerting({ config, store, box, ids, clock, logger, incidents, detectorNames: DETECTORS.map((d) => d.name) });
-  for (const task of alerting.tasks) loop.add(task);
 
   const services: Services = {
     config,
@@ -81,11 +78,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     detectorSettings,
     incidents,
     detectorEngine,
-    alertChannels: alerting.channels,
-    alertDeliveries: alerting.deliveries,
-    alertFanout: alerting.fanout,
-    alertWorker: alerting.worker,
-    digests: alerting.digests,
     webhookIntake: new WebhookIntake(store, tenants, new TenantRateLimiter(clock, config.webhook.ratePerSecond, config.webhook.burst), clock, config.webhook.toleranceSeconds),
     metrics,
     loop,
@@ -106,7 +98,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       closed = true;
       await server.close();
       await loop.stop();
-      await alerting.stop();
       await detectorEngine.stop().catch((error) => logger.warn({ err: error }, 'could not release the detector schedule lease'));
       await store.close();
     },
