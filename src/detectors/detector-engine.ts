@@ -47,13 +47,20 @@ export class DetectorEngine {
     private readonly onDetectorError: (detector: string) => void = () => {},
   ) {}
 
-  /** Processes the feed until it is empty (bounded by `maxBatches`); returns events processed. */
-  async drain(maxBatches = 1_000): Promise<number> {
+  /**
+   * Processes the feed until it is empty, or until `maxBatches` or `budgetMs` run out; returns the
+   * events processed. Between batches it yields to the event loop, so under a burst the webhook and
+   * ingest requests keep their turn and the detectors catch up behind them.
+   */
+  async drain(maxBatches = 1_000, budgetMs = Number.POSITIVE_INFINITY): Promise<number> {
+    const started = performance.now();
     let processed = 0;
     for (let i = 0; i < maxBatches; i++) {
       const n = await this.step();
       if (n === 0) break;
       processed += n;
+      if (performance.now() - started >= budgetMs) break;
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return processed;
   }

@@ -57,9 +57,9 @@ export class BackgroundLoop {
     this.lastTickAt = this.now();
   }
 
-  /** Healthy when the last tick finished within three intervals. */
+  /** Healthy when the last tick finished within three intervals (and never less than 30 s, so one slow tick is not an outage). */
   heartbeat(): { healthy: boolean; lastTickAt: number | undefined } {
     const last = this.lastTickAt;
-    return { healthy: last !== undefined && this.now() - last <= this.intervalMs * 3, lastTickAt: last };
+    return { healthy: last !== undefined && this.now() - last <= Math.max(this.intervalMs * 3, 30_000), lastTickAt: last };
   }
 }

@@ -1,4 +1,4 @@
-import { Migrator, sql, type Kysely, type Selectable } from 'kysely';
+import { CompiledQuery, Migrator, sql, type Kysely, type Selectable } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
 import { StoreUnavailableError } from './store-unavailable-error.js';
@@ -216,6 +216,50 @@ export class KyselyStore implements Store {
     });
   }
 
+  insertBillingEvents(events: BillingEventInput[]): Promise<boolean[]> {
+    return this.guard('insertBillingEvents', async () => {
+      if (events.length === 0) return [];
+      const inserted = new Set<string>();
+      const key = (tenantId: string, eventId: string) => `${tenantId}\u0000${eventId}`;
+      if (this.dialect === 'postgres') {
+        // One multi-row statement, rows sorted by key: concurrent writers then take their row
+        // locks in the same order and cannot deadlock.
+        const sorted = [...events].sort((a, b) => compareKeys(key(a.tenantId, a.eventId), key(b.tenantId, b.eventId)));
+        const params: unknown[] = [];
+        const tuples = sorted.map((e) => {
+          const values = eventValues(e);
+          const start = params.length;
+          params.push(...values);
+          return `(${values.map((_, i) => `$${start + i + 1}`).join(', ')})`;
+        });
+        const result = await this.db.executeQuery<{ tenant_id: string; event_id: string }>(
+          CompiledQuery.raw(`${INSERT_EVENT_SQL} values ${tuples.join(', ')} on conflict (tenant_id, event_id) do nothing returning tenant_id, event_id`, params),
+        );
+        for (const row of result.rows) inserted.add(key(row.tenant_id, row.event_id));
+      } else {
+        // One transaction, one cached prepared statement: the commit is shared by the whole batch.
+        const placeholders = `(${EVENT_COLUMNS.map(() => '?').join(', ')})`;
+        await this.db.transaction().execute(async (trx) => {
+          for (const e of events) {
+            const result = await trx.executeQuery<{ seq: number }>(
+              CompiledQuery.raw(`${INSERT_EVENT_SQL} values ${placeholders} on conflict (tenant_id, event_id) do nothing returning seq`, eventValues(e)),
+            );
+            if (result.rows.length === 1) inserted.add(key(e.tenantId, e.eventId));
+          }
+        });
+      }
+      // The first occurrence of a key in the batch is the one that was stored.
+      return events.map((e) => inserted.delete(key(e.tenantId, e.eventId)));
+    });
+  }
+
+  /** Planner statistics upkeep: SQLite needs `PRAGMA optimize` now and then; PostgreSQL autovacuums. */
+  maintain(): Promise<void> {
+    return this.guard('maintain', async () => {
+      if (this.dialect === 'sqlite') await sql`pragma optimize`.execute(this.db);
+    });
+  }
+
   insertBillingEvent(event: BillingEventInput): Promise<{ inserted: boolean }> {
     return this.guard('insertBillingEvent', async () => {
       const rows = await this.db
@@ -263,16 +307,20 @@ export class KyselyStore implements Store {
 
   readFeed(after: FeedPosition, limit: number): Promise<FeedBatch> {
     return this.guard('readFeed', async () => {
-      let q = this.db
-        .selectFrom('billing_events')
-        .selectAll()
-        .where((eb) => eb.or([eb('tx_id', '>', after.tx), eb.and([eb('tx_id', '=', after.tx), eb('seq', '>', after.seq)])]));
+      let q = this.db.selectFrom('billing_events').selectAll();
       if (this.dialect === 'postgres') {
         // Only rows whose writing transaction is older than every transaction still running in
         // this database: one that took a lower seq but commits later must not be jumped over.
-        q = q.where('tx_id', '<', await this.feedHorizon());
+        q = q
+          .where((eb) => eb.or([eb('tx_id', '>', after.tx), eb.and([eb('tx_id', '=', after.tx), eb('seq', '>', after.seq)])]))
+          .where('tx_id', '<', await this.feedHorizon())
+          .orderBy('tx_id')
+          .orderBy('seq');
+      } else {
+        // One writer: commit order is seq order, and tx_id is always 0.
+        q = q.where('seq', '>', after.seq).orderBy('seq');
       }
-      const rows = await q.orderBy('tx_id').orderBy('seq').limit(limit).execute();
+      const rows = await q.limit(limit).execute();
       const last = rows[rows.length - 1];
       return {
         events: rows.map(rowToEvent),
@@ -379,6 +427,36 @@ function eventToRow(e: BillingEventInput) {
     received_at: e.receivedAt,
     payload: e.payload,
   };
+}
+
+const EVENT_COLUMNS = [
+  'tenant_id',
+  'event_id',
+  'type',
+  'created',
+  'livemode',
+  'api_version',
+  'account',
+  'object_type',
+  'object_id',
+  'customer',
+  'amount',
+  'currency',
+  'status',
+  'ref_id',
+  'source',
+  'received_at',
+  'payload',
+] as const;
+const INSERT_EVENT_SQL = `insert into billing_events (${EVENT_COLUMNS.join(', ')})`;
+
+function eventValues(e: BillingEventInput): unknown[] {
+  const row = eventToRow(e);
+  return EVENT_COLUMNS.map((c) => row[c]);
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function rowToEvent(r: Selectable<Database['billing_events']>): BillingEventRecord {

@@ -135,6 +135,13 @@ export interface Store {
   /** True when a live key of this tenant was revoked now. */
   revokeApiKey(tenantId: string, id: string, now: number): Promise<boolean>;
 
+  /**
+   * Stores a batch in one durable write; result i is true when events[i] was stored now (false for a
+   * (tenant, event id) already there, or repeated earlier in the batch).
+   */
+  insertBillingEvents(events: BillingEventInput[]): Promise<boolean[]>;
+  /** Periodic upkeep of planner statistics. */
+  maintain(): Promise<void>;
   /** Stores the event unless (tenant, event id) exists; durable when the promise resolves. */
   insertBillingEvent(event: BillingEventInput): Promise<{ inserted: boolean }>;
   getBillingEvent(tenantId: string, eventId: string): Promise<BillingEventRecord | undefined>;

@@ -5,6 +5,8 @@ import type { TenantRateLimiter } from './tenant-rate-limiter.js';
 import { parseStripeEvent } from './parse-stripe-event.js';
 import { verifyStripeSignature } from './verify-stripe-signature.js';
 import { rateLimited, unknownWebhookToken } from './webhook-errors.js';
+import { GroupCommit } from '../shared/group-commit.js';
+import type { BillingEventInput } from '../store/store.js';
 
 export type WebhookRoute = { kind: 'default' } | { kind: 'token'; token: string };
 
@@ -21,13 +23,17 @@ export interface WebhookReceipt {
  * metering read stored events through the feed, which is why a redelivery triggers nothing new.
  */
 export class WebhookIntake {
+  private readonly writer: GroupCommit<BillingEventInput, boolean>;
+
   constructor(
     private readonly store: Store,
     private readonly tenants: TenantService,
     private readonly limiter: TenantRateLimiter,
     private readonly clock: Clock,
     private readonly toleranceSeconds: number,
-  ) {}
+  ) {
+    this.writer = new GroupCommit((events) => this.store.insertBillingEvents(events));
+  }
 
   /** Which tenant a delivery is for, before anything else is checked; unknown token → 404. */
   async resolve(route: WebhookRoute): Promise<WebhookTarget> {
@@ -43,7 +49,7 @@ export class WebhookIntake {
     const now = this.clock.now();
     verifyStripeSignature({ rawBody, header: signatureHeader, secrets: target.secrets, nowMs: now, toleranceSeconds: this.toleranceSeconds });
     const event = parseStripeEvent(rawBody.toString('utf8'), target.tenantId, 'webhook', now);
-    const { inserted } = await this.store.insertBillingEvent(event);
+    const inserted = await this.writer.submit(event);
     return { tenantId: target.tenantId, eventId: event.eventId, type: event.type, duplicate: !inserted };
   }
 }

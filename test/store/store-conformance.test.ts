@@ -111,6 +111,25 @@ for (const dialect of DIALECTS) {
       expect(await store.getBillingEvent('ten_a', 'evt_missing')).toBeUndefined();
     });
 
+    it('stores a batch in one write, reporting which events were new', async () => {
+      await store.insertBillingEvent(event('ten_a', 'evt_b0'));
+      const result = await store.insertBillingEvents([
+        event('ten_a', 'evt_b1'),
+        event('ten_a', 'evt_b0'), // stored before
+        event('ten_b', 'evt_b1'), // same id, other tenant
+        event('ten_a', 'evt_b1'), // repeated in the batch
+        event('ten_a', 'evt_b2'),
+      ]);
+      expect(result).toEqual([true, false, true, false, true]);
+      expect(await store.insertBillingEvents([])).toEqual([]);
+      const [a, b] = await Promise.all([
+        store.insertBillingEvents([event('ten_a', 'evt_b3'), event('ten_a', 'evt_b4')]),
+        store.insertBillingEvents([event('ten_a', 'evt_b4'), event('ten_a', 'evt_b3')]),
+      ]);
+      expect([...a!, ...b!].filter(Boolean)).toHaveLength(2);
+      await store.maintain();
+    });
+
     it('lets exactly one of many concurrent inserts of one event win', async () => {
       const results = await Promise.all(Array.from({ length: 25 }, () => store.insertBillingEvent(event('ten_a', 'evt_race'))));
       expect(results.filter((r) => r.inserted)).toHaveLength(1);

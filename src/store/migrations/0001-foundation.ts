@@ -69,8 +69,10 @@ export function foundationMigration(dialect: StoreDialect): Migration {
         .execute();
       await db.schema.createIndex('billing_events_tenant_created').on('billing_events').columns(['tenant_id', 'created', 'seq']).execute();
       await db.schema.createIndex('billing_events_tenant_type').on('billing_events').columns(['tenant_id', 'type', 'created']).execute();
-      await db.schema.createIndex('billing_events_tenant_customer').on('billing_events').columns(['tenant_id', 'customer', 'created']).execute();
-      await db.schema.createIndex('billing_events_feed').on('billing_events').columns(['tx_id', 'seq']).execute();
+      // Detectors look up a customer's events of some types in a time window.
+      await db.schema.createIndex('billing_events_tenant_customer').on('billing_events').columns(['tenant_id', 'customer', 'type', 'created']).execute();
+      // SQLite's feed reads by seq (its primary key); PostgreSQL's by (tx_id, seq).
+      if (dialect === 'postgres') await db.schema.createIndex('billing_events_feed').on('billing_events').columns(['tx_id', 'seq']).execute();
 
       await db.schema
         .createTable('feed_cursors')

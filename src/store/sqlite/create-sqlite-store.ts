@@ -4,6 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from '../schema.js';
 import { KyselyStore } from '../kysely-store.js';
+import { withStatementCache } from './with-statement-cache.js';
 
 export interface SqliteStoreOptions {
   file: string;
@@ -22,6 +23,6 @@ export function createSqliteStore(options: SqliteStoreOptions): KyselyStore {
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   return new KyselyStore(db, { dialect: 'sqlite', ...(options.onError ? { onError: options.onError } : {}) });
 }
