@@ -65,7 +65,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   loop.add(every(5_000, () => clock.now(), { name: 'store-heartbeat', run: () => store.ping() }));
   // At most ~100 ms of detector work per 250 ms tick: under a burst, intake keeps most of the
   // event loop and the detectors catch up behind it; idle, they keep up within a tick.
-  loop.add({ name: 'detectors', run: async () => void (await detectorEngine.drain(1_000, 100)) });
+  if (config.detectors.budgetMs > 0) {
+    loop.add({ name: 'detectors', run: async () => void (await detectorEngine.drain(1_000, config.detectors.budgetMs)) });
+  }
   loop.add(every(3_600_000, () => clock.now(), { name: 'store-maintenance', run: () => store.maintain() }));
   loop.add(every(60_000, () => clock.now(), { name: 'detector-schedule', run: async () => void (await detectorEngine.runSchedule()) }));
 

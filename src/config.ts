@@ -30,6 +30,8 @@ export interface Config {
   };
   shutdownTimeoutMs: number;
   detectors: {
+    /** Detector work allowed per 250 ms background tick; 0 runs no detectors in this process (an intake-only replica). */
+    budgetMs: number;
     liveHorizonMs: number;
     resolveAfterMs: number;
     suppressForMs: number;
@@ -103,6 +105,7 @@ export function parseConfig(env: Env, overrides: ConfigOverrides = {}, cwd = pro
   const shutdownTimeoutMs = parseInteger('MW_SHUTDOWN_TIMEOUT_MS', read('MW_SHUTDOWN_TIMEOUT_MS'), 10_000, 0, 600_000, problems);
 
   const detectors = {
+    budgetMs: parseInteger('MW_DETECTOR_BUDGET_MS', read('MW_DETECTOR_BUDGET_MS'), 100, 0, 250, problems),
     liveHorizonMs: parseInteger('MW_LIVE_HORIZON_MINUTES', read('MW_LIVE_HORIZON_MINUTES'), 60, 1, 7 * 24 * 60, problems) * 60_000,
     resolveAfterMs: parseInteger('MW_RESOLVE_AFTER_MINUTES', read('MW_RESOLVE_AFTER_MINUTES'), 60, 0, 7 * 24 * 60, problems) * 60_000,
     suppressForMs: parseInteger('MW_FALSE_POSITIVE_SUPPRESS_HOURS', read('MW_FALSE_POSITIVE_SUPPRESS_HOURS'), 168, 0, 24 * 365, problems) * 3_600_000,

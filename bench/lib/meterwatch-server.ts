@@ -55,6 +55,8 @@ export async function startMeterwatch(
     ...RATE_LIMIT_ENV,
   };
   if (database.kind === 'postgres') env.DATABASE_URL = database.url;
+  // Knobs for experiments (e.g. MW_DETECTOR_BUDGET_MS=0 for intake alone), passed through as given.
+  for (const [k, v] of Object.entries(process.env)) if (k.startsWith('MW_') && !k.startsWith('MW_BENCH_') && v !== undefined) env[k] = v;
 
   const nodeArgs: string[] = [];
   if (options.cpuProfileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
