@@ -85,7 +85,15 @@ export class DetectorEngine {
     const batch = await this.store.readFeed(aggregated, this.options.batchSize);
     if (batch.events.length === 0) return 0;
     const detectorEvents = batch.events.map(toDetectorEvent);
-    const aggregation: AggregationBatch = { consumer: AGGREGATE_CURSOR, from: aggregated, to: batch.position, buckets: [], refunds: [], subscriptions: [] };
+    const aggregation: AggregationBatch = {
+      consumer: AGGREGATE_CURSOR,
+      from: aggregated,
+      to: batch.position,
+      keys: batch.events.map((e) => ({ tenantId: e.tenantId, seq: e.seq, type: e.type, created: e.created, customer: e.customer, objectId: e.objectId, refId: e.refId })),
+      buckets: [],
+      refunds: [],
+      subscriptions: [],
+    };
     for (const event of detectorEvents) {
       const facts = factsOf(event);
       aggregation.buckets.push(...facts.buckets);

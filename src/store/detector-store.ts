@@ -36,10 +36,22 @@ export interface SubscriptionFactRecord {
   asOf: number;
 }
 
+/** The lookup keys of one stored event (see `event_keys` in migration 0002). */
+export interface EventKeyRecord {
+  tenantId: string;
+  seq: number;
+  type: string;
+  created: number;
+  customer: string | null;
+  objectId: string | null;
+  refId: string | null;
+}
+
 export interface AggregationBatch {
   consumer: string;
   from: FeedPosition;
   to: FeedPosition;
+  keys: EventKeyRecord[];
   buckets: BucketDelta[];
   refunds: RefundFactRecord[];
   subscriptions: SubscriptionFactRecord[];

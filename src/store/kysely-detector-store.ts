@@ -50,6 +50,19 @@ export class KyselyDetectorStore implements DetectorStore {
             if (inserted.length !== 1 || batch.from.tx !== 0 || batch.from.seq !== 0) throw new CursorMoved();
           }
 
+          for (let i = 0; i < batch.keys.length; i += 200) {
+            const rows = batch.keys.slice(i, i + 200).map((k) => ({
+              tenant_id: k.tenantId,
+              seq: k.seq,
+              type: k.type,
+              created: k.created,
+              customer: k.customer,
+              object_id: k.objectId,
+              ref_id: k.refId,
+            }));
+            await trx.insertInto('event_keys').values(rows).onConflict((oc) => oc.columns(['tenant_id', 'seq']).doNothing()).execute();
+          }
+
           const buckets = [...batch.buckets];
           for (const tenantRefunds of groupBy(batch.refunds, (r) => r.tenantId).values()) {
             buckets.push(...(await this.applyRefunds(trx, tenantRefunds)));

@@ -284,25 +284,56 @@ export class KyselyStore implements Store {
     });
   }
 
+  /**
+   * Newest first by (created, seq). Filters on type, customer or related object use `event_keys`,
+   * which the detector feed fills; the feed's tail, not indexed yet, is scanned from billing_events
+   * past the highest indexed seq, so a filtered read never misses a stored event.
+   */
   listBillingEvents(tenantId: string, query: BillingEventQuery): Promise<BillingEventRecord[]> {
     return this.guard('listBillingEvents', async () => {
-      let q = this.db.selectFrom('billing_events').selectAll().where('tenant_id', '=', tenantId);
-      if (query.types && query.types.length > 0) q = q.where('type', 'in', query.types);
-      if (query.customer !== undefined) q = q.where('customer', '=', query.customer);
-      if (query.refId !== undefined) q = q.where('ref_id', '=', query.refId);
-      if (query.objectId !== undefined) q = q.where('object_id', '=', query.objectId);
-      if (query.flagged !== undefined) q = q.where('flagged', '=', query.flagged ? 1 : 0);
-      if (query.since !== undefined) q = q.where('created', '>=', query.since);
-      if (query.until !== undefined) q = q.where('created', '<', query.until);
+      const keyed = (query.types !== undefined && query.types.length > 0) || query.customer !== undefined || query.refId !== undefined || query.objectId !== undefined;
+      if (!keyed) return (await this.eventsQuery(tenantId, query, undefined).execute()).map(rowToEvent);
+
+      let k = this.db.selectFrom('event_keys as k').innerJoin('billing_events as e', 'e.seq', 'k.seq').selectAll('e').where('k.tenant_id', '=', tenantId);
+      if (query.types && query.types.length > 0) k = k.where('k.type', 'in', query.types);
+      if (query.customer !== undefined) k = k.where('k.customer', '=', query.customer);
+      if (query.refId !== undefined) k = k.where('k.ref_id', '=', query.refId);
+      if (query.objectId !== undefined) k = k.where('k.object_id', '=', query.objectId);
+      if (query.flagged !== undefined) k = k.where('e.flagged', '=', query.flagged ? 1 : 0);
+      if (query.since !== undefined) k = k.where('k.created', '>=', query.since);
+      if (query.until !== undefined) k = k.where('k.created', '<', query.until);
       const before = query.before;
       if (before) {
-        q = q.where((eb) =>
-          eb.or([eb('created', '<', before.created), eb.and([eb('created', '=', before.created), eb('seq', '<', before.seq)])]),
-        );
+        k = k.where((eb) => eb.or([eb('k.created', '<', before.created), eb.and([eb('k.created', '=', before.created), eb('k.seq', '<', before.seq)])]));
       }
-      const rows = await q.orderBy('created', 'desc').orderBy('seq', 'desc').limit(query.limit).execute();
-      return rows.map(rowToEvent);
+      const indexed = await k.orderBy('k.created', 'desc').orderBy('k.seq', 'desc').limit(query.limit).execute();
+      const top = await this.db.selectFrom('event_keys').select((eb) => eb.fn.max<number>('seq').as('seq')).where('tenant_id', '=', tenantId).executeTakeFirst();
+      const tail = await this.eventsQuery(tenantId, query, Number(top?.seq ?? 0)).execute();
+      const rows = [...indexed, ...tail].sort((a, b) => Number(b.created) - Number(a.created) || Number(b.seq) - Number(a.seq));
+      const seen = new Set<number>();
+      return rows
+        .filter((r) => !seen.has(Number(r.seq)) && seen.add(Number(r.seq)))
+        .slice(0, query.limit)
+        .map(rowToEvent);
     });
+  }
+
+  /** The plain query on billing_events; with `afterSeq`, only rows past it (the unindexed tail). */
+  private eventsQuery(tenantId: string, query: BillingEventQuery, afterSeq: number | undefined) {
+    let q = this.db.selectFrom('billing_events').selectAll().where('tenant_id', '=', tenantId);
+    if (afterSeq !== undefined) q = q.where('seq', '>', afterSeq);
+    if (query.types && query.types.length > 0) q = q.where('type', 'in', query.types);
+    if (query.customer !== undefined) q = q.where('customer', '=', query.customer);
+    if (query.refId !== undefined) q = q.where('ref_id', '=', query.refId);
+    if (query.objectId !== undefined) q = q.where('object_id', '=', query.objectId);
+    if (query.flagged !== undefined) q = q.where('flagged', '=', query.flagged ? 1 : 0);
+    if (query.since !== undefined) q = q.where('created', '>=', query.since);
+    if (query.until !== undefined) q = q.where('created', '<', query.until);
+    const before = query.before;
+    if (before) {
+      q = q.where((eb) => eb.or([eb('created', '<', before.created), eb.and([eb('created', '=', before.created), eb('seq', '<', before.seq)])]));
+    }
+    return q.orderBy('created', 'desc').orderBy('seq', 'desc').limit(query.limit);
   }
 
   readFeed(after: FeedPosition, limit: number): Promise<FeedBatch> {

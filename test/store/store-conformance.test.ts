@@ -158,6 +158,18 @@ for (const dialect of DIALECTS) {
       expect((await store.listBillingEvents('ten_a', { limit: 500 })).every((e) => e.tenantId === 'ten_a')).toBe(true);
     });
 
+    it('finds filtered events whether or not the feed has indexed their keys yet', async () => {
+      const ids = ['evt_k1', 'evt_k2', 'evt_k3'];
+      for (const [i, id] of ids.entries()) await store.insertBillingEvent(event('ten_b', id, { customer: 'cus_k', created: 1_900_000_000 + i, refId: 'pi_k' }));
+      const [k1, k2] = [await store.getBillingEvent('ten_b', 'evt_k1'), await store.getBillingEvent('ten_b', 'evt_k2')];
+      const keys = [k1!, k2!].map((e) => ({ tenantId: e.tenantId, seq: e.seq, type: e.type, created: e.created, customer: e.customer, objectId: e.objectId, refId: e.refId }));
+      expect(await store.detectors.applyAggregation({ consumer: 'keys-test', from: FEED_START, to: { tx: 0, seq: 1 }, keys, buckets: [], refunds: [], subscriptions: [] }, 1)).toBe(true);
+      const byCustomer = await store.listBillingEvents('ten_b', { customer: 'cus_k', limit: 10 });
+      expect(byCustomer.map((e) => e.eventId)).toEqual(['evt_k3', 'evt_k2', 'evt_k1']);
+      expect((await store.listBillingEvents('ten_b', { refId: 'pi_k', types: ['charge.succeeded'], limit: 2 })).map((e) => e.eventId)).toEqual(['evt_k3', 'evt_k2']);
+      expect(await store.listBillingEvents('ten_a', { customer: 'cus_k', limit: 10 })).toEqual([]);
+    });
+
     it('feeds every committed event once, in order, from a durable cursor', async () => {
       const first = await store.readFeed(FEED_START, 1000);
       expect(first.events.length).toBeGreaterThan(0);

@@ -68,9 +68,8 @@ export function foundationMigration(dialect: StoreDialect): Migration {
         .addUniqueConstraint('billing_events_tenant_event', ['tenant_id', 'event_id'])
         .execute();
       await db.schema.createIndex('billing_events_tenant_created').on('billing_events').columns(['tenant_id', 'created', 'seq']).execute();
-      await db.schema.createIndex('billing_events_tenant_type').on('billing_events').columns(['tenant_id', 'type', 'created']).execute();
-      // Detectors look up a customer's events of some types in a time window.
-      await db.schema.createIndex('billing_events_tenant_customer').on('billing_events').columns(['tenant_id', 'customer', 'type', 'created']).execute();
+      // Lookups by type, customer or related object go through `event_keys` (0002), which the
+      // detector feed fills: every index here is paid on the webhook hot path.
       // SQLite's feed reads by seq (its primary key); PostgreSQL's by (tx_id, seq).
       if (dialect === 'postgres') await db.schema.createIndex('billing_events_feed').on('billing_events').columns(['tx_id', 'seq']).execute();
 

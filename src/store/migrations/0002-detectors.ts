@@ -12,8 +12,25 @@ export function detectorsMigration(): Migration {
       await db.schema.alterTable('billing_events').addColumn('ref_id', 'text').execute();
       await db.schema.alterTable('billing_events').addColumn('anomaly_score', 'integer', (c) => c.notNull().defaultTo(0)).execute();
       await db.schema.alterTable('billing_events').addColumn('flagged', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-      await db.schema.createIndex('billing_events_tenant_ref').on('billing_events').columns(['tenant_id', 'ref_id', 'created']).execute();
-      await db.schema.createIndex('billing_events_tenant_object').on('billing_events').columns(['tenant_id', 'object_id', 'created']).execute();
+
+      // The lookup keys of each stored event, written by the detector feed rather than the webhook
+      // request, so the hot path maintains three indexes instead of seven. Events not indexed yet
+      // (the feed's tail) are found by a short scan of billing_events past the highest indexed seq.
+      await db.schema
+        .createTable('event_keys')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('created', 'bigint', (c) => c.notNull())
+        .addColumn('customer', 'text')
+        .addColumn('object_id', 'text')
+        .addColumn('ref_id', 'text')
+        .addPrimaryKeyConstraint('event_keys_pk', ['tenant_id', 'seq'])
+        .execute();
+      await db.schema.createIndex('event_keys_type').on('event_keys').columns(['tenant_id', 'type', 'created']).execute();
+      await db.schema.createIndex('event_keys_customer').on('event_keys').columns(['tenant_id', 'customer', 'type', 'created']).execute();
+      await db.schema.createIndex('event_keys_ref').on('event_keys').columns(['tenant_id', 'ref_id', 'created']).execute();
+      await db.schema.createIndex('event_keys_object').on('event_keys').columns(['tenant_id', 'object_id', 'created']).execute();
 
       await db.schema
         .createTable('detector_buckets')
@@ -129,7 +146,7 @@ export function detectorsMigration(): Migration {
         .execute();
     },
     async down(db: Kysely<any>) {
-      for (const t of ['leases', 'detector_suppressions', 'detector_settings', 'incident_notifications', 'incidents', 'subscription_facts', 'refund_facts', 'detector_buckets']) {
+      for (const t of ['event_keys', 'leases', 'detector_suppressions', 'detector_settings', 'incident_notifications', 'incidents', 'subscription_facts', 'refund_facts', 'detector_buckets']) {
         await db.schema.dropTable(t).ifExists().execute();
       }
     },

@@ -5,6 +5,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from '../schema.js';
 import { KyselyStore } from '../kysely-store.js';
 import { withStatementCache } from './with-statement-cache.js';
+import { startCheckpointWorker, type CheckpointWorker } from './checkpoint-worker.js';
 
 export interface SqliteStoreOptions {
   file: string;
@@ -23,6 +24,16 @@ export function createSqliteStore(options: SqliteStoreOptions): KyselyStore {
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
+  let checkpoints: CheckpointWorker | undefined;
+  if (options.file !== ':memory:') {
+    // Checkpoints run in a worker thread (see checkpoint-worker.ts); this is only the safety net.
+    database.pragma('wal_autocheckpoint = 20000');
+    checkpoints = startCheckpointWorker(options.file, 500, (error) => options.onError?.('checkpoint', error));
+  }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  return new KyselyStore(db, { dialect: 'sqlite', ...(options.onError ? { onError: options.onError } : {}) });
+  return new KyselyStore(db, {
+    dialect: 'sqlite',
+    ...(options.onError ? { onError: options.onError } : {}),
+    afterClose: async () => checkpoints?.stop(),
+  });
 }
