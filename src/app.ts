@@ -21,6 +21,7 @@ import { DetectorEngine } from './detectors/detector-engine.js';
 import { buildServer } from './http/build-server.js';
 import type { Services } from './http/services.js';
 import { every } from './jobs/every.js';
+import { RequestLoad } from './ops/request-load.js';
 
 export interface AppOptions {
   clock?: Clock;
@@ -58,15 +59,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const incidents = new IncidentService(store, ids, clock, { resolveAfterMs: config.detectors.resolveAfterMs, suppressForMs: config.detectors.suppressForMs });
   const detectorEngine = new DetectorEngine(store, detectorSettings, incidents, clock, logger, {
     liveHorizonMs: config.detectors.liveHorizonMs,
-    batchSize: 500,
+    // Small batches keep each synchronous stretch short (SQLite calls block the event loop).
+    batchSize: 32,
   }, (detector) => metrics.detectorErrors.inc({ detector }));
 
   const loop = new BackgroundLoop(options.loopIntervalMs ?? 250, () => clock.now(), logger);
   loop.add(every(5_000, () => clock.now(), { name: 'store-heartbeat', run: () => store.ping() }));
   // At most ~100 ms of detector work per 250 ms tick: under a burst, intake keeps most of the
   // event loop and the detectors catch up behind it; idle, they keep up within a tick.
+  const load = new RequestLoad();
   if (config.detectors.budgetMs > 0) {
-    loop.add({ name: 'detectors', run: async () => void (await detectorEngine.drain(1_000, config.detectors.budgetMs)) });
+    loop.add({ name: 'detectors', run: async () => void (await detectorEngine.drain(5_000, config.detectors.budgetMs, () => load.inFlight > 0)) });
   }
   loop.add(every(3_600_000, () => clock.now(), { name: 'store-maintenance', run: () => store.maintain() }));
   loop.add(every(60_000, () => clock.now(), { name: 'detector-schedule', run: async () => void (await detectorEngine.runSchedule()) }));
@@ -86,6 +89,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     webhookIntake: new WebhookIntake(store, tenants, new TenantRateLimiter(clock, config.webhook.ratePerSecond, config.webhook.burst), clock, config.webhook.toleranceSeconds),
     metrics,
     loop,
+    load,
   };
   const server = await buildServer(services);
 

@@ -48,18 +48,19 @@ export class DetectorEngine {
   ) {}
 
   /**
-   * Processes the feed until it is empty, or until `maxBatches` or `budgetMs` run out; returns the
-   * events processed. Between batches it yields to the event loop, so under a burst the webhook and
-   * ingest requests keep their turn and the detectors catch up behind them.
+   * Processes the feed until it is empty, or until `maxBatches` run out, or `budgetMs` is spent
+   * while `busy()` says requests are waiting; returns the events processed. Between batches it
+   * yields to the event loop, so under a burst the webhook and ingest requests keep their turn and
+   * the detectors catch up behind them; when nothing waits, they run on.
    */
-  async drain(maxBatches = 1_000, budgetMs = Number.POSITIVE_INFINITY): Promise<number> {
+  async drain(maxBatches = 1_000, budgetMs = Number.POSITIVE_INFINITY, busy: () => boolean = () => true): Promise<number> {
     const started = performance.now();
     let processed = 0;
     for (let i = 0; i < maxBatches; i++) {
       const n = await this.step();
       if (n === 0) break;
       processed += n;
-      if (performance.now() - started >= budgetMs) break;
+      if (performance.now() - started >= budgetMs && busy()) break;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return processed;

@@ -35,6 +35,11 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   registerErrorHandling(app);
 
   app.addHook('onRequest', async (request, reply) => {
+    // 'close' fires once however the exchange ends (answered, or the client went away).
+    services.load.inFlight += 1;
+    reply.raw.once('close', () => {
+      services.load.inFlight -= 1;
+    });
     reply.header('x-request-id', request.id);
   });
   app.addHook('onResponse', async (request, reply) => {

@@ -8,6 +8,7 @@ import type { Authenticator } from '../tenants/principal.js';
 import type { WebhookIntake } from '../webhooks/webhook-intake.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { BackgroundLoop } from '../jobs/background-loop.js';
+import type { RequestLoad } from '../ops/request-load.js';
 import type { BackfillIntake } from '../webhooks/backfill-intake.js';
 import type { DetectorSettings } from '../detectors/detector-settings.js';
 import type { IncidentService } from '../detectors/incident-service.js';
@@ -29,4 +30,5 @@ export interface Services {
   detectorEngine: DetectorEngine;
   metrics: Metrics;
   loop: BackgroundLoop;
+  load: RequestLoad;
 }
