@@ -38,6 +38,7 @@ export class TenantDetectorData implements DetectorData {
       ...(query.since !== undefined ? { since: query.since } : {}),
       ...(until !== undefined ? { until } : {}),
       limit: Math.min(Math.max(query.limit, 1), 10_000),
+      indexedOnly: true,
     });
     return rows.map(toDetectorEvent);
   }

@@ -1,4 +1,4 @@
-import { CompiledQuery, Migrator, sql, type Kysely, type Selectable } from 'kysely';
+import { CompiledQuery, Migrator, sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
 import { StoreUnavailableError } from './store-unavailable-error.js';
@@ -307,8 +307,9 @@ export class KyselyStore implements Store {
         k = k.where((eb) => eb.or([eb('k.created', '<', before.created), eb.and([eb('k.created', '=', before.created), eb('k.seq', '<', before.seq)])]));
       }
       const indexed = await k.orderBy('k.created', 'desc').orderBy('k.seq', 'desc').limit(query.limit).execute();
+      if (query.indexedOnly) return indexed.map(rowToEvent);
       const top = await this.db.selectFrom('event_keys').select((eb) => eb.fn.max<number>('seq').as('seq')).where('tenant_id', '=', tenantId).executeTakeFirst();
-      const tail = await this.eventsQuery(tenantId, query, Number(top?.seq ?? 0)).execute();
+      const tail = await this.tailQuery(tenantId, query, Number(top?.seq ?? 0)).execute();
       const rows = [...indexed, ...tail].sort((a, b) => Number(b.created) - Number(a.created) || Number(b.seq) - Number(a.seq));
       const seen = new Set<number>();
       return rows
@@ -318,10 +319,24 @@ export class KyselyStore implements Store {
     });
   }
 
-  /** The plain query on billing_events; with `afterSeq`, only rows past it (the unindexed tail). */
+  /**
+   * The feed's unindexed tail: rows past `afterSeq`, walked by seq (the primary key) so the planner
+   * never scans a whole time range to find a few new rows; filters are applied row by row.
+   */
+  private tailQuery(tenantId: string, query: BillingEventQuery, afterSeq: number) {
+    return this.filtered(this.db.selectFrom('billing_events').selectAll().where('seq', '>', afterSeq).where('tenant_id', '=', tenantId), query)
+      .orderBy('seq', 'desc')
+      .limit(Math.max(query.limit, 10_000));
+  }
+
+  /** The plain query on billing_events, newest first. */
   private eventsQuery(tenantId: string, query: BillingEventQuery, afterSeq: number | undefined) {
     let q = this.db.selectFrom('billing_events').selectAll().where('tenant_id', '=', tenantId);
     if (afterSeq !== undefined) q = q.where('seq', '>', afterSeq);
+    return this.filtered(q, query).orderBy('created', 'desc').orderBy('seq', 'desc').limit(query.limit);
+  }
+
+  private filtered(q: EventsSelect, query: BillingEventQuery): EventsSelect {
     if (query.types && query.types.length > 0) q = q.where('type', 'in', query.types);
     if (query.customer !== undefined) q = q.where('customer', '=', query.customer);
     if (query.refId !== undefined) q = q.where('ref_id', '=', query.refId);
@@ -333,7 +348,7 @@ export class KyselyStore implements Store {
     if (before) {
       q = q.where((eb) => eb.or([eb('created', '<', before.created), eb.and([eb('created', '=', before.created), eb('seq', '<', before.seq)])]));
     }
-    return q.orderBy('created', 'desc').orderBy('seq', 'desc').limit(query.limit);
+    return q;
   }
 
   readFeed(after: FeedPosition, limit: number): Promise<FeedBatch> {
@@ -459,6 +474,8 @@ function eventToRow(e: BillingEventInput) {
     payload: e.payload,
   };
 }
+
+type EventsSelect = SelectQueryBuilder<Database, 'billing_events', Selectable<Database['billing_events']>>;
 
 const EVENT_COLUMNS = [
   'tenant_id',

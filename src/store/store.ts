@@ -77,6 +77,11 @@ export interface BillingEventQuery {
   refId?: string;
   objectId?: string;
   flagged?: boolean;
+  /**
+   * Only events whose keys the feed has indexed. Detectors read this way: everything up to their
+   * own batch is indexed, and what lies beyond it is not theirs to see yet.
+   */
+  indexedOnly?: boolean;
   /** Inclusive lower bound on `created`, epoch seconds. */
   since?: number;
   /** Exclusive upper bound on `created`, epoch seconds. */
