@@ -22,6 +22,8 @@ import { buildServer } from './http/build-server.js';
 import type { Services } from './http/services.js';
 import { every } from './jobs/every.js';
 import { RequestLoad } from './ops/request-load.js';
+import { createMetering } from './metering/create-metering.js';
+import { createAlerting } from './alerts/create-alerting.js';
 
 export interface AppOptions {
   clock?: Clock;
@@ -73,6 +75,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   }
   loop.add(every(3_600_000, () => clock.now(), { name: 'store-maintenance', run: () => store.maintain() }));
   loop.add(every(60_000, () => clock.now(), { name: 'detector-schedule', run: async () => void (await detectorEngine.runSchedule()) }));
+  const alerting = createAlerting({ config, store, box, ids, clock, logger, incidents, detectorNames: DETECTORS.map((d) => d.name) });
+  for (const task of alerting.tasks) loop.add(task);
 
   const services: Services = {
     config,
@@ -86,6 +90,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     detectorSettings,
     incidents,
     detectorEngine,
+    metering: createMetering(store, clock, ids, config.metering, metrics),
+    alertChannels: alerting.channels,
+    alertDeliveries: alerting.deliveries,
+    alertFanout: alerting.fanout,
+    alertWorker: alerting.worker,
+    digests: alerting.digests,
     webhookIntake: new WebhookIntake(store, tenants, new TenantRateLimiter(clock, config.webhook.ratePerSecond, config.webhook.burst), clock, config.webhook.toleranceSeconds),
     metrics,
     loop,
@@ -107,6 +117,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       closed = true;
       await server.close();
       await loop.stop();
+      await alerting.stop();
       await detectorEngine.stop().catch((error) => logger.warn({ err: error }, 'could not release the detector schedule lease'));
       await store.close();
     },

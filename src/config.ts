@@ -36,6 +36,37 @@ export interface Config {
     resolveAfterMs: number;
     suppressForMs: number;
   };
+  alerts: {
+    /** `smtp://` or `smtps://` relay for email channels; without it email channels are refused. */
+    smtpUrl: string | undefined;
+    emailFrom: string | undefined;
+    /** Lets alert targets resolve to loopback and private networks, for self-hosters' internal receivers. */
+    allowPrivateTargets: boolean;
+    /** One delivery attempt's limit (DNS, connect, response), in milliseconds. */
+    timeoutMs: number;
+  };
+  metering: MeteringConfig;
+}
+
+/** Usage ingest limits and the lateness rule (see src/metering/README.md). */
+export interface MeteringConfig {
+  /** Events per `POST /v1/events/ingest` (400 above). */
+  maxEventsPerRequest: number;
+  /** Ingest body limit in bytes (413 above). */
+  maxBodyBytes: number;
+  /** How far ahead of the server clock an event's ts may be. */
+  maxFutureMs: number;
+  metaMaxBytes: number;
+  /** After a period's end, events still count in it for this long; later ones become adjustments. */
+  latenessMs: number;
+  /** Events per group-commit transaction. */
+  groupMaxEvents: number;
+  /** Concurrent ingest transactions; undefined = 1 on SQLite, 4 on PostgreSQL. */
+  concurrency: number | undefined;
+  /** Events allowed to wait for a commit before requests get 429. */
+  maxQueuedEvents: number;
+  /** How long a customer's period rule is cached (other replicas' changes arrive within it). */
+  periodCacheMs: number;
 }
 
 export interface ConfigOverrides {
@@ -111,6 +142,9 @@ export function parseConfig(env: Env, overrides: ConfigOverrides = {}, cwd = pro
     suppressForMs: parseInteger('MW_FALSE_POSITIVE_SUPPRESS_HOURS', read('MW_FALSE_POSITIVE_SUPPRESS_HOURS'), 168, 0, 24 * 365, problems) * 3_600_000,
   };
 
+  const alerts = parseAlerts(read, problems);
+  const metering = parseMetering(read, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     dataDir,
@@ -125,6 +159,56 @@ export function parseConfig(env: Env, overrides: ConfigOverrides = {}, cwd = pro
     webhook,
     shutdownTimeoutMs,
     detectors,
+    alerts,
+    metering,
+  };
+}
+
+function parseMetering(read: (name: string) => string | undefined, problems: string[]): MeteringConfig {
+  const concurrencyRaw = read('MW_INGEST_CONCURRENCY');
+  return {
+    maxEventsPerRequest: parseInteger('MW_INGEST_MAX_EVENTS', read('MW_INGEST_MAX_EVENTS'), 1000, 1, 100_000, problems),
+    maxBodyBytes: parseInteger('MW_INGEST_MAX_BYTES', read('MW_INGEST_MAX_BYTES'), 1_048_576, 1024, 256 * 1_048_576, problems),
+    maxFutureMs: parseInteger('MW_INGEST_MAX_FUTURE_SECONDS', read('MW_INGEST_MAX_FUTURE_SECONDS'), 300, 0, 86_400, problems) * 1000,
+    metaMaxBytes: parseInteger('MW_INGEST_META_MAX_BYTES', read('MW_INGEST_META_MAX_BYTES'), 4096, 0, 1_048_576, problems),
+    latenessMs: parseInteger('MW_LATENESS_HOURS', read('MW_LATENESS_HOURS'), 48, 0, 24 * 366, problems) * 3_600_000,
+    groupMaxEvents: parseInteger('MW_INGEST_GROUP_MAX_EVENTS', read('MW_INGEST_GROUP_MAX_EVENTS'), 5000, 1, 100_000, problems),
+    concurrency: concurrencyRaw === undefined ? undefined : parseInteger('MW_INGEST_CONCURRENCY', concurrencyRaw, 1, 1, 64, problems),
+    maxQueuedEvents: parseInteger('MW_INGEST_QUEUE_MAX_EVENTS', read('MW_INGEST_QUEUE_MAX_EVENTS'), 200_000, 1, 10_000_000, problems),
+    periodCacheMs: parseInteger('MW_PERIOD_CACHE_SECONDS', read('MW_PERIOD_CACHE_SECONDS'), 60, 0, 86_400, problems) * 1000,
+  };
+}
+
+/** `Name <addr@host>` or a bare address: what nodemailer accepts as a From header. */
+const EMAIL_FROM = /^(?:[^<>\r\n]{0,100}<[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+)$/;
+
+function parseAlerts(read: (name: string) => string | undefined, problems: string[]): Config['alerts'] {
+  const smtpUrl = read('SMTP_URL');
+  if (smtpUrl !== undefined) {
+    let valid = false;
+    try {
+      const url = new URL(smtpUrl);
+      valid = (url.protocol === 'smtp:' || url.protocol === 'smtps:') && url.hostname !== '';
+    } catch {
+      valid = false;
+    }
+    // The URL is not echoed: it usually carries the relay's password.
+    if (!valid) problems.push('SMTP_URL must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@mail.example.com:587');
+  }
+  const emailFrom = read('ALERT_EMAIL_FROM');
+  if (emailFrom !== undefined && !EMAIL_FROM.test(emailFrom)) problems.push(`ALERT_EMAIL_FROM must be an address or "Name <address>", got "${emailFrom}"`);
+  if (smtpUrl !== undefined && emailFrom === undefined) problems.push('ALERT_EMAIL_FROM is required when SMTP_URL is set (the From address of alert emails)');
+  if (smtpUrl === undefined && emailFrom !== undefined) problems.push('ALERT_EMAIL_FROM is set but SMTP_URL is not: email alerts need both');
+
+  const allowRaw = (read('MW_ALLOW_PRIVATE_ALERT_TARGETS') ?? '0').toLowerCase();
+  const allowPrivateTargets = ['1', 'true', 'yes'].includes(allowRaw);
+  if (!allowPrivateTargets && !['0', 'false', 'no'].includes(allowRaw)) problems.push(`MW_ALLOW_PRIVATE_ALERT_TARGETS must be 1 or 0, got "${allowRaw}"`);
+
+  return {
+    smtpUrl,
+    emailFrom,
+    allowPrivateTargets,
+    timeoutMs: parseInteger('MW_ALERT_TIMEOUT_MS', read('MW_ALERT_TIMEOUT_MS'), 10_000, 100, 60_000, problems),
   };
 }
 

@@ -9,6 +9,7 @@ import { serveCommand } from './serve-command.js';
 import { registerTenantCommands } from './tenant-commands.js';
 import { registerKeyCommands } from './key-commands.js';
 import { registerSimulateCommand } from './simulate-command.js';
+import { registerMeteringCommands } from './metering-commands.js';
 
 interface GlobalOptions {
   dataDir?: string;
@@ -72,6 +73,7 @@ export function buildProgram(io: CliIo): Command {
   registerTenantCommands(program, io, overrides);
   registerKeyCommands(program, io, overrides);
   registerSimulateCommand(program, io);
+  registerMeteringCommands(program, io, overrides);
   return program;
 }
 

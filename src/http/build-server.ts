@@ -12,6 +12,10 @@ import { opsRoutes } from './routes/ops-routes.js';
 import { anomalyRoutes } from './routes/anomaly-routes.js';
 import { detectorRoutes } from './routes/detector-routes.js';
 import { simulateRoutes } from './routes/simulate-routes.js';
+import { meteringRoutes } from './routes/metering-routes.js';
+import { alertChannelRoutes } from './routes/alert-channel-routes.js';
+import { alertDeliveryRoutes } from './routes/alert-delivery-routes.js';
+import { digestRoutes } from './routes/digest-routes.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -64,6 +68,10 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   await app.register(async (scope) => anomalyRoutes(scope, services));
   await app.register(async (scope) => detectorRoutes(scope, services));
   await app.register(async (scope) => simulateRoutes(scope, services));
+  await app.register(async (scope) => meteringRoutes(scope, services));
+  await app.register(async (scope) => alertChannelRoutes(scope, services));
+  await app.register(async (scope) => alertDeliveryRoutes(scope, services));
+  await app.register(async (scope) => digestRoutes(scope, services));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

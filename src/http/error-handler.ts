@@ -9,6 +9,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   webhook_secret_missing: 400,
   signature_invalid: 400,
   invalid_event: 400,
+  alert_target_refused: 400,
+  email_not_configured: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,

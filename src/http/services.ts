@@ -13,6 +13,12 @@ import type { BackfillIntake } from '../webhooks/backfill-intake.js';
 import type { DetectorSettings } from '../detectors/detector-settings.js';
 import type { IncidentService } from '../detectors/incident-service.js';
 import type { DetectorEngine } from '../detectors/detector-engine.js';
+import type { Metering } from '../metering/create-metering.js';
+import type { AlertChannelService } from '../alerts/alert-channel-service.js';
+import type { AlertDeliveryService } from '../alerts/alert-delivery-service.js';
+import type { NotificationFanout } from '../alerts/notification-fanout.js';
+import type { DeliveryWorker } from '../alerts/delivery-worker.js';
+import type { DigestService } from '../alerts/digest-service.js';
 
 /** What the transports may call; assembled once by the composition root (`app.ts`). */
 export interface Services {
@@ -28,6 +34,12 @@ export interface Services {
   detectorSettings: DetectorSettings;
   incidents: IncidentService;
   detectorEngine: DetectorEngine;
+  metering: Metering;
+  alertChannels: AlertChannelService;
+  alertDeliveries: AlertDeliveryService;
+  alertFanout: NotificationFanout;
+  alertWorker: DeliveryWorker;
+  digests: DigestService;
   metrics: Metrics;
   loop: BackgroundLoop;
   load: RequestLoad;

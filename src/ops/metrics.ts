@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 const MAX_TENANT_LABELS = 100;
 
@@ -13,6 +13,12 @@ export class Metrics {
   readonly webhookDuration: Histogram<'outcome'>;
   readonly storeErrors: Counter<'operation'>;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  /** Usage events by outcome (accepted, duplicate, conflict, rejected, late) and source (api, import). */
+  readonly usageEvents: Counter<'outcome' | 'source' | 'tenant'>;
+  /** One observation per ingest group commit: events written together and how long it took. */
+  readonly usageCommitEvents: Histogram;
+  readonly usageCommitDuration: Histogram;
+  readonly usageQueueEvents: Gauge;
   readonly detectorErrors: Counter<'detector'>;
   private readonly tenantLabels = new Set<string>();
 
@@ -48,6 +54,29 @@ export class Metrics {
       help: 'HTTP request duration by route',
       labelNames: ['method', 'route', 'status'],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [this.registry],
+    });
+    this.usageEvents = new Counter({
+      name: 'mw_usage_events_total',
+      help: 'Usage events by outcome (accepted, duplicate, conflict, rejected, late) and source',
+      labelNames: ['outcome', 'source', 'tenant'],
+      registers: [this.registry],
+    });
+    this.usageCommitEvents = new Histogram({
+      name: 'mw_usage_commit_events',
+      help: 'Events written per ingest transaction (group commit of concurrent requests)',
+      buckets: [1, 2, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+      registers: [this.registry],
+    });
+    this.usageCommitDuration = new Histogram({
+      name: 'mw_usage_commit_duration_seconds',
+      help: 'Duration of one ingest transaction (ledger, counters, rollups, adjustments)',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [this.registry],
+    });
+    this.usageQueueEvents = new Gauge({
+      name: 'mw_usage_ingest_queue_events',
+      help: 'Usage events waiting for the next group commit',
       registers: [this.registry],
     });
   }

@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'webhook_secret_missing'
   | 'signature_invalid'
   | 'invalid_event'
+  | 'alert_target_refused'
+  | 'email_not_configured'
   | 'internal';
 
 export class AppError extends Error {

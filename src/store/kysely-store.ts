@@ -4,6 +4,10 @@ import { migrationProvider } from './migrations/index.js';
 import { StoreUnavailableError } from './store-unavailable-error.js';
 import { KyselyDetectorStore } from './kysely-detector-store.js';
 import type { DetectorStore } from './detector-store.js';
+import { KyselyAlertStore } from './kysely-alert-store.js';
+import type { AlertStore } from './alert-store.js';
+import { KyselyMeteringStore, type SnapshotOpener } from './kysely-metering-store.js';
+import type { MeteringStore } from './metering-store.js';
 import {
   FEED_START,
   type ApiKeyRecord,
@@ -26,6 +30,8 @@ export interface KyselyStoreOptions {
   onError?: (operation: string, error: unknown) => void;
   /** Extra teardown after the Kysely instance is destroyed. */
   afterClose?: () => Promise<void>;
+  /** SQLite: a second, read-only connection for snapshot reads that must not block the writer. */
+  openSnapshot?: SnapshotOpener;
 }
 
 /**
@@ -38,6 +44,8 @@ export class KyselyStore implements Store {
   private readonly onError: (operation: string, error: unknown) => void;
   private closed = false;
   readonly detectors: DetectorStore;
+  readonly alerts: AlertStore;
+  readonly metering: MeteringStore;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -46,6 +54,8 @@ export class KyselyStore implements Store {
     this.dialect = options.dialect;
     this.onError = options.onError ?? (() => {});
     this.detectors = new KyselyDetectorStore(db, (operation, fn) => this.guard(operation, fn));
+    this.alerts = new KyselyAlertStore(db, (operation, fn) => this.guard(operation, fn));
+    this.metering = new KyselyMeteringStore(db, this.dialect, (operation, fn) => this.guard(operation, fn), options.openSnapshot);
   }
 
   private async guard<T>(operation: string, fn: () => Promise<T>): Promise<T> {

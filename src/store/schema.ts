@@ -100,10 +100,150 @@ export interface Database {
     severity: string;
     dedupe_key: string;
     created_at: number;
+    /** When the alerts fan-out turned this into deliveries (0003-alerts); null while pending. */
+    fanned_out_at: number | null;
   };
   detector_settings: { tenant_id: string; detector: string; enabled: number; config: string; updated_at: number };
   detector_suppressions: { tenant_id: string; detector: string; subject_type: string; subject_id: string; until: number };
   leases: { name: string; holder: string; expires_at: number };
+  alert_channels: {
+    id: string;
+    tenant_id: string;
+    type: string;
+    name: string;
+    /** Encrypted JSON of the target (URL, addresses, routing key, signing secrets). */
+    config_enc: string;
+    min_severity: string;
+    /** JSON array of detector names, or null for every detector. */
+    detectors: string | null;
+    send_resolved: number;
+    send_digests: number;
+    enabled: number;
+    disabled_reason: string | null;
+    consecutive_failures: number;
+    failing_since: number | null;
+    blocked_until: number | null;
+    last_success_at: number | null;
+    last_failure_at: number | null;
+    last_error: string | null;
+    created_at: number;
+    updated_at: number;
+  };
+  alert_deliveries: {
+    id: string;
+    tenant_id: string;
+    channel_id: string;
+    source_key: string;
+    kind: string;
+    incident_id: string | null;
+    message: string;
+    status: string;
+    attempts: number;
+    next_attempt_at: number;
+    lease_token: string | null;
+    expires_at: number;
+    last_error: string | null;
+    last_status_code: number | null;
+    created_at: number;
+    updated_at: number;
+    delivered_at: number | null;
+  };
+  alert_digest_settings: { tenant_id: string; frequency: string; hour: number; weekday: number; time_zone: string; skip_empty: number; updated_at: number };
+  alert_digests: { id: string; tenant_id: string; frequency: string; period_start: number; period_end: number; outcome: string; created_at: number };
+  /**
+   * Metering (0004-metering). `*_micro` columns are 64-bit integer micro-units (quantity × 10^6):
+   * always read through `cast(… as text)` and BigInt, never as JS numbers (they exceed 2^53).
+   */
+  usage_events: {
+    tenant_id: string;
+    ts: number;
+    idem_key: string;
+    metric: string;
+    customer_ref: string;
+    resource_id: string | null;
+    quantity_micro: string;
+    content_hash: string;
+    period_start: number;
+    period_end: number;
+    late: number;
+    source: string;
+    received_at: number;
+    meta: string | null;
+  };
+  usage_counters: {
+    tenant_id: string;
+    period_start: number;
+    metric: string;
+    customer_ref: string;
+    period_end: number;
+    sum_micro: string;
+    max_micro: string | null;
+    last_micro: string | null;
+    last_ts: number | null;
+    last_key: string | null;
+    event_count: number;
+    updated_at: number;
+  };
+  usage_rollups: {
+    tenant_id: string;
+    hour_start: number;
+    metric: string;
+    customer_ref: string;
+    sum_micro: string;
+    event_count: number;
+    late_sum_micro: string;
+    late_count: number;
+  };
+  usage_adjustments: {
+    id: string;
+    tenant_id: string;
+    metric: string;
+    customer_ref: string;
+    period_start: number;
+    period_end: number;
+    kind: string;
+    status: string;
+    delta_micro: string;
+    event_key: string | null;
+    event_ts: number | null;
+    parent_id: string | null;
+    reverted_by: string | null;
+    reason: string | null;
+    created_at: number;
+    created_by: string;
+    decided_at: number | null;
+    decided_by: string | null;
+    decision_reason: string | null;
+  };
+  metering_customers: {
+    tenant_id: string;
+    customer_ref: string;
+    stripe_customer_id: string | null;
+    billing_anchor: number | null;
+    timezone: string | null;
+    created_at: number;
+    updated_at: number;
+  };
+  usage_imports: {
+    id: string;
+    tenant_id: string;
+    status: string;
+    format: string;
+    source_name: string | null;
+    records: number;
+    accepted: number;
+    duplicates: number;
+    conflicts: number;
+    rejected: number;
+    late: number;
+    bytes_read: number;
+    reasons: string;
+    error: string | null;
+    created_by: string;
+    started_at: number;
+    updated_at: number;
+    finished_at: number | null;
+  };
   feed_cursors: {
     consumer: string;
     tx_id: number;

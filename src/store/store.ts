@@ -4,6 +4,8 @@
  * same behaviour. Every tenant-owned read or write takes the tenant id explicitly.
  */
 import type { DetectorStore } from './detector-store.js';
+import type { AlertStore } from './alert-store.js';
+import type { MeteringStore } from './metering-store.js';
 
 export type StoreDialect = 'sqlite' | 'postgres';
 
@@ -115,6 +117,8 @@ export interface MigrationStatus {
 export interface Store {
   readonly dialect: StoreDialect;
   readonly detectors: DetectorStore;
+  readonly alerts: AlertStore;
+  readonly metering: MeteringStore;
   /** Apply pending migrations; returns the names applied now. */
   migrate(): Promise<string[]>;
   migrationStatus(): Promise<MigrationStatus>;

@@ -2,6 +2,8 @@ import type { Migration, MigrationProvider } from 'kysely';
 import type { StoreDialect } from '../store.js';
 import { foundationMigration } from './0001-foundation.js';
 import { detectorsMigration } from './0002-detectors.js';
+import { alertsMigration } from './0003-alerts.js';
+import { meteringMigration } from './0004-metering.js';
 
 /** Migrations live in the repo, ordered by name; each takes the dialect where SQL differs. */
 export function migrationProvider(dialect: StoreDialect): MigrationProvider {
@@ -10,6 +12,8 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
       return {
         '0001-foundation': foundationMigration(dialect),
         '0002-detectors': detectorsMigration(),
+        '0003-alerts': alertsMigration(),
+        '0004-metering': meteringMigration(dialect),
       };
     },
   };

@@ -31,9 +31,18 @@ export function createSqliteStore(options: SqliteStoreOptions): KyselyStore {
     checkpoints = startCheckpointWorker(options.file, 500, (error) => options.onError?.('checkpoint', error));
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  // Snapshot reads (replay) go through their own read-only connection: a WAL reader sees one
+  // consistent state and never holds up the single writer. An in-memory database has no file to share.
+  const openSnapshot = options.file === ':memory:' ? undefined : () => {
+    const reader = new BetterSqlite3(options.file, { readonly: true, fileMustExist: true });
+    reader.pragma('busy_timeout = 5000');
+    const snapshotDb = new Kysely<Database>({ dialect: new SqliteDialect({ database: reader }) });
+    return { db: snapshotDb, close: () => snapshotDb.destroy() };
+  };
   return new KyselyStore(db, {
     dialect: 'sqlite',
     ...(options.onError ? { onError: options.onError } : {}),
+    ...(openSnapshot ? { openSnapshot } : {}),
     afterClose: async () => checkpoints?.stop(),
   });
 }
