@@ -69,7 +69,12 @@ export class KyselyDetectorStore implements DetectorStore {
           }
 
           // Sorted and merged so concurrent writers on PostgreSQL take row locks in one order.
-          for (const b of mergeBuckets(buckets)) {
+          const merged = mergeBuckets(buckets);
+          const metrics = [...new Map(merged.map((b) => [`${b.tenantId}\u0000${b.metric}`, { tenant_id: b.tenantId, metric: b.metric }])).values()];
+          if (metrics.length > 0) {
+            await trx.insertInto('detector_metrics').values(metrics).onConflict((oc) => oc.columns(['tenant_id', 'metric']).doNothing()).execute();
+          }
+          for (const b of merged) {
             await trx
               .insertInto('detector_buckets')
               .values({ tenant_id: b.tenantId, metric: b.metric, bucket_start: b.bucketStart, count: b.count, amount: b.amount })
@@ -174,17 +179,26 @@ export class KyselyDetectorStore implements DetectorStore {
 
   sumBucketsByPrefix(tenantId: string, prefix: string, fromMs: number, toMs: number) {
     return this.guard('sumBucketsByPrefix', async () => {
-      const rows = await this.db
-        .selectFrom('detector_buckets')
-        .select((eb) => ['metric', eb.fn.sum<number>('count').as('count'), eb.fn.sum<number>('amount').as('amount')])
+      const metrics = await this.db
+        .selectFrom('detector_metrics')
+        .select('metric')
         .where('tenant_id', '=', tenantId)
         .where('metric', '>=', prefix)
         .where('metric', '<', `${prefix}\uffff`)
-        .where('bucket_start', '>=', fromMs)
-        .where('bucket_start', '<', toMs)
-        .groupBy('metric')
         .execute();
-      return new Map(rows.map((r) => [r.metric, { count: Number(r.count), amount: Number(r.amount) }]));
+      const sums = new Map<string, { count: number; amount: number }>();
+      for (const { metric } of metrics) {
+        const row = await this.db
+          .selectFrom('detector_buckets')
+          .select((eb) => [eb.fn.sum<number>('count').as('count'), eb.fn.sum<number>('amount').as('amount')])
+          .where('tenant_id', '=', tenantId)
+          .where('metric', '=', metric)
+          .where('bucket_start', '>=', fromMs)
+          .where('bucket_start', '<', toMs)
+          .executeTakeFirst();
+        if (row && row.count !== null && row.count !== undefined) sums.set(metric, { count: Number(row.count), amount: Number(row.amount) });
+      }
+      return sums;
     });
   }
 
@@ -233,13 +247,13 @@ export class KyselyDetectorStore implements DetectorStore {
 
   eventTimeRange(tenantId: string) {
     return this.guard('eventTimeRange', async () => {
-      const row = await this.db
-        .selectFrom('billing_events')
-        .select((eb) => [eb.fn.min<number>('created').as('first'), eb.fn.max<number>('created').as('last')])
-        .where('tenant_id', '=', tenantId)
-        .executeTakeFirst();
-      if (!row || row.first === null || row.first === undefined) return undefined;
-      return { first: Number(row.first), last: Number(row.last) };
+      // Two index seeks on (tenant_id, created): min and max in one statement walk every row.
+      const edge = (direction: 'asc' | 'desc') =>
+        this.db.selectFrom('billing_events').select('created').where('tenant_id', '=', tenantId).orderBy('created', direction).limit(1).executeTakeFirst();
+      const first = await edge('asc');
+      const last = await edge('desc');
+      if (!first || !last) return undefined;
+      return { first: Number(first.created), last: Number(last.created) };
     });
   }
 

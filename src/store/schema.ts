@@ -52,6 +52,7 @@ export interface Database {
     flagged: Generated<number>;
   };
   detector_buckets: { tenant_id: string; metric: string; bucket_start: number; count: number; amount: number };
+  detector_metrics: { tenant_id: string; metric: string };
   event_keys: { tenant_id: string; seq: number; type: string; created: number; customer: string | null; object_id: string | null; ref_id: string | null };
   refund_facts: { tenant_id: string; refund_id: string; charge_id: string; amount: number; currency: string; status: string; created: number; as_of: number };
   subscription_facts: {

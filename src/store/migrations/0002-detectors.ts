@@ -42,6 +42,15 @@ export function detectorsMigration(): Migration {
         .addPrimaryKeyConstraint('detector_buckets_pk', ['tenant_id', 'metric', 'bucket_start'])
         .execute();
 
+      // The metrics each tenant has buckets for, so a prefix read (`refund:` → one per currency)
+      // becomes a few primary-key range scans instead of a scan of every bucket of those metrics.
+      await db.schema
+        .createTable('detector_metrics')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('metric', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('detector_metrics_pk', ['tenant_id', 'metric'])
+        .execute();
+
       await db.schema
         .createTable('refund_facts')
         .addColumn('tenant_id', 'text', (c) => c.notNull())
@@ -146,7 +155,7 @@ export function detectorsMigration(): Migration {
         .execute();
     },
     async down(db: Kysely<any>) {
-      for (const t of ['event_keys', 'leases', 'detector_suppressions', 'detector_settings', 'incident_notifications', 'incidents', 'subscription_facts', 'refund_facts', 'detector_buckets']) {
+      for (const t of ['detector_metrics', 'event_keys', 'leases', 'detector_suppressions', 'detector_settings', 'incident_notifications', 'incidents', 'subscription_facts', 'refund_facts', 'detector_buckets']) {
         await db.schema.dropTable(t).ifExists().execute();
       }
     },
