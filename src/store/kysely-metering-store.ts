@@ -178,6 +178,15 @@ export class KyselyMeteringStore implements MeteringStore {
     return this.dialect === 'sqlite' ? value : value.toString();
   }
 
+  /**
+   * SQLite has no statistics on a young database and then prefers scanning a WITHOUT ROWID table's
+   * primary key over a secondary index: (tenant, idem_key IN …) became a scan of the tenant's whole
+   * ledger. The few queries that need a secondary index name it (PostgreSQL plans from statistics).
+   */
+  private using(index: string): string {
+    return this.dialect === 'sqlite' ? ` indexed by ${index}` : '';
+  }
+
   private forUpdate(): string {
     return this.dialect === 'postgres' ? ' for update' : '';
   }
@@ -335,7 +344,7 @@ export class KyselyMeteringStore implements MeteringStore {
         const keys = list.slice(from, to).map((i) => events[i]!.idempotencyKey);
         const rows = await this.run<{ idem_key: string; content_hash: string }>(
           trx,
-          `select idem_key, content_hash from usage_events where tenant_id = ? and idem_key in (${keys.map(() => '?').join(',')})`,
+          `select idem_key, content_hash from usage_events${this.using('usage_events_key')} where tenant_id = ? and idem_key in (${keys.map(() => '?').join(',')})`,
           [tenantId, ...keys],
         );
         for (const r of rows) hashes.set(r.idem_key, r.content_hash);
@@ -477,7 +486,7 @@ export class KyselyMeteringStore implements MeteringStore {
       }
       const rows = await this.run(
         this.db,
-        `select ${COUNTER_SELECT} from usage_counters where tenant_id = ? and customer_ref = ? and period_start = ?${extra} order by metric`,
+        `select ${COUNTER_SELECT} from usage_counters${this.using('usage_counters_customer')} where tenant_id = ? and customer_ref = ? and period_start = ?${extra} order by metric`,
         params,
       );
       return rows.map(rowToCounter);
@@ -488,7 +497,7 @@ export class KyselyMeteringStore implements MeteringStore {
     return this.guard('listRollups', async () => {
       const rows = await this.run(
         this.db,
-        `select ${ROLLUP_SELECT} from usage_rollups where tenant_id = ? and customer_ref = ? and metric = ? and hour_start >= ? and hour_start < ? order by hour_start`,
+        `select ${ROLLUP_SELECT} from usage_rollups${this.using('usage_rollups_series')} where tenant_id = ? and customer_ref = ? and metric = ? and hour_start >= ? and hour_start < ? order by hour_start`,
         [tenantId, scope.customerRef, scope.metric, scope.fromHour, scope.toHour],
       );
       return rows.map(rowToRollup);
