@@ -46,6 +46,17 @@ export interface Config {
     timeoutMs: number;
   };
   metering: MeteringConfig;
+  stripe: StripeConfig;
+}
+
+/** How the server reaches Stripe's API (see src/stripe/stripe-client.ts). */
+export interface StripeConfig {
+  /** `STRIPE_API_BASE`: every v1 and v2 call goes to this origin instead of api.stripe.com (a fake, a demo, a test server). */
+  apiBase: { protocol: 'http' | 'https'; host: string; port: number } | undefined;
+  /** One Stripe call's limit, in milliseconds. */
+  timeoutMs: number;
+  /** Retries the SDK makes on its own for 409/429/5xx and network errors. */
+  maxNetworkRetries: number;
 }
 
 /** Usage ingest limits and the lateness rule (see src/metering/README.md). */
@@ -144,6 +155,7 @@ export function parseConfig(env: Env, overrides: ConfigOverrides = {}, cwd = pro
 
   const alerts = parseAlerts(read, problems);
   const metering = parseMetering(read, problems);
+  const stripe = parseStripe(read, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -161,6 +173,27 @@ export function parseConfig(env: Env, overrides: ConfigOverrides = {}, cwd = pro
     detectors,
     alerts,
     metering,
+    stripe,
+  };
+}
+
+function parseStripe(read: (name: string) => string | undefined, problems: string[]): StripeConfig {
+  const raw = read('STRIPE_API_BASE');
+  let apiBase: StripeConfig['apiBase'];
+  if (raw !== undefined) {
+    try {
+      const url = new URL(raw);
+      if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '' || (url.pathname !== '/' && url.pathname !== '')) throw new Error('shape');
+      const protocol = url.protocol === 'http:' ? 'http' : 'https';
+      apiBase = { protocol, host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port === '' ? (protocol === 'http' ? 80 : 443) : Number(url.port) };
+    } catch {
+      problems.push(`STRIPE_API_BASE must be an http(s) origin without a path, e.g. http://127.0.0.1:12111, got "${raw}"`);
+    }
+  }
+  return {
+    apiBase,
+    timeoutMs: parseInteger('MW_STRIPE_TIMEOUT_MS', read('MW_STRIPE_TIMEOUT_MS'), 20_000, 100, 120_000, problems),
+    maxNetworkRetries: parseInteger('MW_STRIPE_MAX_RETRIES', read('MW_STRIPE_MAX_RETRIES'), 2, 0, 10, problems),
   };
 }
 
