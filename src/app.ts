@@ -24,6 +24,8 @@ import { every } from './jobs/every.js';
 import { RequestLoad } from './ops/request-load.js';
 import { createMetering } from './metering/create-metering.js';
 import { createAlerting } from './alerts/create-alerting.js';
+import { createSync } from './sync/create-sync.js';
+import { createStripeClientFactory } from './stripe/stripe-client.js';
 
 export interface AppOptions {
   clock?: Clock;
@@ -77,6 +79,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   loop.add(every(60_000, () => clock.now(), { name: 'detector-schedule', run: async () => void (await detectorEngine.runSchedule()) }));
   const alerting = createAlerting({ config, store, box, ids, clock, logger, incidents, detectorNames: DETECTORS.map((d) => d.name) });
   for (const task of alerting.tasks) loop.add(task);
+  const sync = createSync({ config: config.sync, store, tenants, stripeClients: createStripeClientFactory(config.stripe), incidents, metrics, ids, clock, logger });
+  loop.add(sync.task);
 
   const services: Services = {
     config,
@@ -96,6 +100,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     alertFanout: alerting.fanout,
     alertWorker: alerting.worker,
     digests: alerting.digests,
+    sync,
     webhookIntake: new WebhookIntake(store, tenants, new TenantRateLimiter(clock, config.webhook.ratePerSecond, config.webhook.burst), clock, config.webhook.toleranceSeconds),
     metrics,
     loop,
@@ -118,6 +123,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await server.close();
       await loop.stop();
       await alerting.stop();
+      await sync.stop();
       await detectorEngine.stop().catch((error) => logger.warn({ err: error }, 'could not release the detector schedule lease'));
       await store.close();
     },
