@@ -66,7 +66,7 @@ describe('fake Stripe: customers, prices, subscriptions', () => {
       billing_scheme: 'tiered',
       tiers_mode: 'graduated',
       tiers: [
-        { up_to: 1000, unit_amount_decimal: '0.5' },
+        { up_to: 1000, unit_amount_decimal: Stripe.Decimal.from('0.5') },
         { up_to: 'inf', unit_amount: 0, flat_amount: 200 },
       ],
       recurring: { interval: 'month', usage_type: 'metered', meter: meter.id },
@@ -88,7 +88,7 @@ describe('fake Stripe: customers, prices, subscriptions', () => {
     ]);
     expect((await stripe.prices.retrieve(tiered.id)).tiers).toBeUndefined();
     expect((await stripe.prices.retrieve(tiered.id, { expand: ['tiers'] })).tiers).toHaveLength(2);
-    const perUnit = await stripe.prices.create({ currency: 'usd', unit_amount_decimal: '0.25', product: product.id, transform_quantity: { divide_by: 1000, round: 'up' } });
+    const perUnit = await stripe.prices.create({ currency: 'usd', unit_amount_decimal: Stripe.Decimal.from('0.25'), product: product.id, transform_quantity: { divide_by: 1000, round: 'up' } });
     expect(perUnit).toMatchObject({ type: 'one_time', billing_scheme: 'per_unit', unit_amount: null, transform_quantity: { divide_by: 1000, round: 'up' } });
     expect(String(perUnit.unit_amount_decimal)).toBe('0.25');
     expect((await stripe.prices.list({ product: product.id, type: 'recurring' })).data.map((p) => p.id)).toEqual([tiered.id]);
