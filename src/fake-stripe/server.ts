@@ -20,6 +20,8 @@ export interface FakeStripeOptions {
   faults?: FaultPlan;
   /** Accept decimal meter event values (a Stripe private preview); whole numbers only by default. */
   acceptDecimalValues?: boolean;
+  /** Called once per request after it was answered, dropped or put on hold (demos print these). */
+  onRequest?: (entry: RequestLogEntry) => void;
 }
 
 export interface RequestLogEntry {
@@ -148,18 +150,22 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       const auth = authenticate(url.pathname, req.headers);
       const entry: RequestLogEntry = { method, path: url.pathname, apiKey: auth.apiKey, status: 0, ...(fault ? { fault } : {}) };
       log.push(entry);
+      const done = () => options.onRequest?.(entry);
       const send = (o: Outcome) => {
         entry.status = o.status;
         const text = JSON.stringify(o.body);
         res.writeHead(o.status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...o.headers });
         res.end(text);
+        done();
       };
       switch (fault) {
         case 'drop':
           req.socket.destroy();
+          done();
           return;
         case 'timeout':
           hold(req.socket, decider?.holdMs ?? 30_000);
+          done();
           return;
         case '500':
         case '503':
@@ -178,10 +184,12 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       const outcome = execute(method, url, raw, req.headers, auth.account, auth.error);
       if (fault === 'drop_after_commit') {
         req.socket.destroy();
+        done();
         return;
       }
       if (fault === 'timeout_after_commit') {
         hold(req.socket, decider?.holdMs ?? 30_000);
+        done();
         return;
       }
       send(outcome);
