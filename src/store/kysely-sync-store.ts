@@ -61,13 +61,13 @@ export class KyselySyncStore implements SyncStore {
 
   insertMapping(mapping: MappingRecord) {
     return this.guard('insertMapping', async () => {
-      const rows = await this.db
-        .insertInto('sync_mappings')
-        .values(mappingToRow(mapping))
-        .onConflict((oc) => oc.columns(['tenant_id', 'meter_event_name']).where('enabled', '=', 1).doNothing())
-        .returning('id')
-        .execute();
-      return rows.length === 1;
+      try {
+        await this.db.insertInto('sync_mappings').values(mappingToRow(mapping)).execute();
+        return true;
+      } catch (error) {
+        if (isUniqueViolation(error)) return false;
+        throw error;
+      }
     });
   }
 
