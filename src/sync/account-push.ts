@@ -161,9 +161,11 @@ export class AccountPush {
   }
 
   private async send(steps: Step[]): Promise<void> {
+    /** Not now: the account is backing off, or the replica is stopping (the recorded intent waits for the next claim). */
     const deferIfBlocked = async (step: Step): Promise<boolean> => {
-      const until = this.ctx.backoff.blockedUntil(this.account, this.ctx.clock.now());
-      if (until === undefined || this.ctx.stopping()) return false;
+      const now = this.ctx.clock.now();
+      const until = this.ctx.stopping() ? now : this.ctx.backoff.blockedUntil(this.account, now);
+      if (until === undefined) return false;
       this.report.deferred += 1;
       await this.finish(step.item, { due: true, nextAttemptAt: until });
       return true;
@@ -242,6 +244,11 @@ export class AccountPush {
     const failure = outcome.failure;
     this.ctx.metrics.operations.inc({ mode: this.mode, kind: op.kind, outcome: 'failed' });
     if (failure.kind === 'cancel_refused') {
+      // An earlier attempt may have cancelled it already (then Stripe refuses the repeat as unknown).
+      if (op.uncertain) {
+        await this.needsReview(item, `Stripe refused to cancel ${op.identifier} (${failure.message}) after an earlier attempt ended without an answer: it may already be cancelled`);
+        return;
+      }
       // Outside Stripe's cancel window after all: plan again without it (a negative event next).
       await this.ctx.store.sync.dropPending(this.tenantId, state.id, 'cancel', op.identifier, now);
       state.pending = null;
