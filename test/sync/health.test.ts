@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, dialectEnabled } from '../support/dialects.js';
+import { LIVE_KEY, createMeter, startSync, type SyncApp } from './sync-harness.js';
+
+/**
+ * Failing pushes: backoff (Retry-After honoured), status and metrics, and the usage_push_failing
+ * incident after N failing cycles, resolved when pushes succeed again.
+ */
+for (const dialect of DIALECTS) {
+  const enabled = await dialectEnabled(dialect);
+
+  describe.skipIf(!enabled)(`push failures, backoff, incident, metrics: ${dialect}`, () => {
+    let s: SyncApp;
+    let mappingId: string;
+    let customer: string;
+    const metric = async (pattern: RegExp) => {
+      const text = (await s.app.server.inject('/metrics')).body;
+      const line = text.split('\n').find((l) => pattern.test(l));
+      return line === undefined ? undefined : Number(line.split(' ').pop());
+    };
+    const openIncidents = async () => ((await s.request('GET', '/v1/anomalies?status=open,acknowledged')).body.data as any[]).filter((a) => a.detector === 'usage_push_failing');
+
+    beforeAll(async () => {
+      s = await startSync(dialect, { env: { MW_SYNC_FAILING_CYCLES: '3' } });
+      createMeter(s.fake, LIVE_KEY, 'api_calls', 'sum');
+      mappingId = (await s.request('POST', '/v1/mappings', { metric: 'api_calls', meterEventName: 'api_calls', aggregation: 'sum' })).body.id;
+      customer = await s.mapCustomer('acme');
+    });
+    afterAll(async () => {
+      await s?.close();
+    });
+
+    it('opens usage_push_failing after 3 failing cycles and resolves it when pushes succeed', async () => {
+      await s.ingest([{ customerRef: 'acme', quantity: 5 }]);
+      s.fake.setFaults({ seed: 3, rate: 1, kinds: ['500'], paths: /^\/v1\/billing\/meter_events$/ });
+      for (let cycle = 1; cycle <= 3; cycle++) {
+        const report = await s.run();
+        expect(report.failures).toEqual([expect.objectContaining({ customerRef: 'acme', kind: 'retryable' })]);
+        const item = (await s.status()).mappings[0].items[0];
+        expect(item).toMatchObject({ status: 'failing', consecutiveFailures: cycle, pushed: '0', target: '5', lastError: expect.any(String) });
+        expect(item.pending).toMatchObject({ kind: 'event', value: '5', uncertain: true });
+        expect(await openIncidents()).toHaveLength(cycle < 3 ? 0 : 1);
+        s.clock.advance(10 * 60_000);
+      }
+      const [incident] = await openIncidents();
+      expect(incident).toMatchObject({ detector: 'usage_push_failing', subject: { type: 'usage_mapping', id: mappingId }, severity: 'warning' });
+      expect(incident.summary).toMatch(/not reaching Stripe meter "api_calls".*3 attempts in a row/);
+
+      expect(await metric(/^mw_sync_push_failures_total\{mode="live",reason="retryable"\}/)).toBe(3);
+      expect(await metric(/^mw_sync_stripe_calls_total\{kind="meter_event",outcome="500"\}/)).toBe(3);
+      // The gauge is set at the end of each cycle (the third ran 20 minutes after the change).
+      expect(await metric(/^mw_sync_push_lag_seconds\{mode="live"\}/)).toBe(1200);
+      const status = await s.status();
+      expect(status.summary.live.maxLagSeconds).toBeGreaterThanOrEqual(1800);
+      expect(status.summary.live.items).toEqual({ failing: 1 });
+
+      s.fake.setFaults(null);
+      const healed = await s.run();
+      expect(healed.pushed.map((p: any) => [p.customerRef, p.total])).toEqual([['acme', '5']]);
+      expect(s.stripeTotal(LIVE_KEY, s.fake.account(LIVE_KEY).meters()[0]!.id, customer)).toBe(5);
+      expect(await openIncidents()).toEqual([]);
+      const resolved = (await s.request('GET', '/v1/anomalies?status=resolved')).body.data.find((a: any) => a.detector === 'usage_push_failing');
+      expect(resolved).toMatchObject({ subject: { id: mappingId }, status: 'resolved' });
+      expect(await metric(/^mw_sync_push_lag_seconds\{mode="live"\}/)).toBe(0);
+      expect(await metric(/^mw_sync_stripe_calls_total\{kind="meter_event",outcome="ok"\}/)).toBe(1);
+      expect((await s.status()).mappings[0].items[0]).toMatchObject({ status: 'ok', consecutiveFailures: 0, lastError: null, lagSeconds: 0 });
+    });
+
+    it('a 429 pauses the account for its Retry-After: no call before, the push after', async () => {
+      await s.ingest([{ customerRef: 'acme', quantity: 2 }]);
+      s.fake.setFaults({ seed: 4, rate: 1, kinds: ['429'], retryAfterSeconds: 300 });
+      const limited = await s.run();
+      expect(limited.failures).toEqual([expect.objectContaining({ kind: 'rate_limited' })]);
+      s.fake.setFaults(null);
+      const before = s.fake.requestLog.length;
+      s.clock.advance(120_000);
+      const early = await s.run();
+      expect(early.pushed).toEqual([]);
+      expect(s.fake.requestLog.length, 'nothing sent before Retry-After').toBe(before);
+      s.clock.advance(200_000);
+      const after = await s.run();
+      expect(after.pushed.map((p: any) => p.total)).toEqual(['7']);
+    });
+
+    it('a permanent refusal is not retried blindly: the item fails with Stripe’s reason and backs off', async () => {
+      const meter = s.fake.account(LIVE_KEY).meters()[0]!;
+      s.fake.account(LIVE_KEY).deactivateMeter(meter.id);
+      await s.ingest([{ customerRef: 'acme', quantity: 1 }]);
+      const refused = await s.run();
+      expect(refused.failures).toEqual([expect.objectContaining({ kind: 'rejected', error: expect.stringMatching(/No active meter/) })]);
+      const item = (await s.status()).mappings[0].items[0];
+      expect(item).toMatchObject({ status: 'failing', pending: null, consecutiveFailures: 1 });
+      s.fake.account(LIVE_KEY).reactivateMeter(meter.id);
+      s.clock.advance(60_000);
+      expect((await s.run()).pushed.map((p: any) => p.total)).toEqual(['8']);
+    });
+  });
+}
