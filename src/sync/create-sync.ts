@@ -21,7 +21,7 @@ export interface Sync {
   mappings: MappingService;
   engine: PushEngine;
   status: SyncStatusService;
-  /** The background loop's push cycle, every `MW_SYNC_INTERVAL_SECONDS`. */
+  /** Starts a push cycle every `MW_SYNC_INTERVAL_SECONDS` (without blocking the loop's other tasks). */
   task: BackgroundTask;
   stop(): Promise<void>;
 }
@@ -53,7 +53,7 @@ export function createSync(deps: SyncDeps): Sync {
     mappings: new MappingService(store, tenants, gateway, health, ids, clock),
     engine,
     status: new SyncStatusService(store, tenants, clock),
-    task: every(config.intervalMs, () => clock.now(), { name: 'usage-sync', run: async () => void (await engine.runCycle()) }),
+    task: every(config.intervalMs, () => clock.now(), { name: 'usage-sync', run: async () => engine.startCycle() }),
     stop: () => engine.stop(),
   };
 }

@@ -68,6 +68,20 @@ export class PushEngine {
     }
   }
 
+  /**
+   * The background loop's entry: starts a cycle unless one is running, without waiting for it, so
+   * a long cycle (many accounts, slow Stripe) never holds up the loop's other tasks.
+   */
+  startCycle(): void {
+    if (this.running || this.stopping) return;
+    void this.runCycle().catch((error) => this.logger.error({ err: error }, 'usage sync cycle failed'));
+  }
+
+  /** Resolves when no cycle is running (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running.catch(() => {});
+  }
+
   /** Stops after the calls in flight; the rest stays due (and claimed items return after their claim). */
   async stop(): Promise<void> {
     this.stopping = true;

@@ -39,7 +39,7 @@ export type CallKind = 'meter_event' | 'meter_event_stream' | 'meter_event_sessi
  * Errors become `PushFailure`s here so the engine never inspects SDK error classes.
  */
 export class StripeMeterGateway {
-  private readonly sessions = new Map<string, { token: string; expiresAt: number }>();
+  private readonly sessions = new Map<string, Promise<{ token: string; expiresAt: number }>>();
 
   constructor(
     private readonly clients: StripeClientFactory,
@@ -94,36 +94,45 @@ export class StripeMeterGateway {
     }
   }
 
-  /** v2: up to 100 events in one request on a meter event session (token valid 15 minutes). */
+  /** v2: up to 100 events in one request on a meter event session (token valid 15 minutes, shared by concurrent sends). */
   async sendStream(apiKey: string, events: OutgoingEvent[]): Promise<CallOutcome> {
     let calls = 0;
     try {
       let session = this.sessions.get(apiKey);
-      if (!session || session.expiresAt - 60_000 <= this.clock.now()) {
+      if (!session || (await session).expiresAt - 60_000 <= this.clock.now()) {
         calls += 1;
-        const created = await this.call('meter_event_session', () => this.clients(apiKey).v2.billing.meterEventSession.create());
-        session = { token: created.authentication_token, expiresAt: Date.parse(created.expires_at) || this.clock.now() + 14 * 60_000 };
+        session = this.openSession(apiKey);
         this.sessions.set(apiKey, session);
       }
+      const { token } = await session;
       calls += 1;
       await this.call('meter_event_stream', () =>
         this.clients(apiKey).v2.billing.meterEventStream.create(
-          {
-            events: events.map((e) => ({ event_name: e.eventName, identifier: e.identifier, timestamp: new Date(e.ts * 1000).toISOString(), payload: payloadOf(e) })),
-          },
-          { apiKey: session!.token },
+          { events: events.map((e) => ({ event_name: e.eventName, identifier: e.identifier, timestamp: new Date(e.ts * 1000).toISOString(), payload: payloadOf(e) })) },
+          { apiKey: token },
         ),
       );
       return { ok: true, duplicate: false, calls };
     } catch (error) {
       const failure = classify(error);
-      // An expired or refused session token: the next attempt starts a new session.
+      // An expired or refused session (or a failed session request): the next attempt starts a new one.
       if (failure.status === 401 || (error as { type?: string }).type === 'TemporarySessionExpiredError') {
         this.sessions.delete(apiKey);
         return { ok: false, failure: { ...failure, kind: 'retryable', uncertain: false }, calls };
       }
       return { ok: false, failure, calls };
     }
+  }
+
+  private openSession(apiKey: string): Promise<{ token: string; expiresAt: number }> {
+    const opening = this.call('meter_event_session', () => this.clients(apiKey).v2.billing.meterEventSession.create()).then((created) => ({
+      token: created.authentication_token,
+      expiresAt: Date.parse(created.expires_at) || this.clock.now() + 14 * 60_000,
+    }));
+    opening.catch(() => {
+      if (this.sessions.get(apiKey) === opening) this.sessions.delete(apiKey);
+    });
+    return opening;
   }
 
   /** Cancels an accepted event by identifier (Stripe allows it within 24 h of receiving the event). */
