@@ -356,6 +356,19 @@ export class KyselySyncStore implements SyncStore {
     });
   }
 
+  reopenState(tenantId: string, id: string, now: number) {
+    return this.guard('reopenState', async () => {
+      const result = await this.db
+        .updateTable('sync_push_state')
+        .set((eb) => ({ status: 'due', due: 1, next_attempt_at: now, consecutive_failures: 0, last_error: null, dirty_since: eb.fn.coalesce('dirty_since', sql<number>`${now}`), updated_at: now }))
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .where('status', '=', 'needs_review')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    });
+  }
+
   listStates(tenantId: string, query: StateQuery) {
     return this.guard('listStates', async () => {
       let q = this.db
@@ -414,9 +427,10 @@ export class KyselySyncStore implements SyncStore {
           'mode',
           eb.fn.max('consecutive_failures').as('max_failures'),
           eb.fn.countAll().as('items'),
+          eb.fn.sum(sql<number>`case when status = 'needs_review' then 1 else 0 end`).as('review_items'),
           eb.fn.max('last_error').as('last_error'),
         ])
-        .where('consecutive_failures', '>', 0)
+        .where((eb) => eb.or([eb('consecutive_failures', '>', 0), eb('status', '=', 'needs_review')]))
         .groupBy(['tenant_id', 'mapping_id', 'mode'])
         .execute();
       return rows.map(
@@ -426,6 +440,7 @@ export class KyselySyncStore implements SyncStore {
           mode: r.mode as SyncMode,
           maxFailures: Number(r.max_failures),
           failingItems: Number(r.items),
+          reviewItems: Number(r.review_items ?? 0),
           lastError: (r.last_error as string | null) ?? null,
         }),
       );

@@ -159,6 +159,8 @@ export interface FailingMapping {
   mode: SyncMode;
   maxFailures: number;
   failingItems: number;
+  /** Items waiting for an operator (needs_review). */
+  reviewItems: number;
   lastError: string | null;
 }
 
@@ -204,6 +206,8 @@ export interface SyncStore {
   /** Changes a state this holder claimed; false when the claim was lost. */
   updateClaimed(id: string, token: string, patch: StatePatch, now: number): Promise<boolean>;
   getState(tenantId: string, id: string): Promise<PushStateRecord | undefined>;
+  /** needs_review → due again (after an operator settled or dropped its pending operation); false when it was not in review. */
+  reopenState(tenantId: string, id: string, now: number): Promise<boolean>;
   /** States with the counter's current value (by the mapping's aggregation; null without a counter). */
   listStates(tenantId: string, query: StateQuery): Promise<(PushStateRecord & { currentMicro: bigint | null })[]>;
 

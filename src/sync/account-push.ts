@@ -97,7 +97,7 @@ export class AccountPush {
       // Stripe dedupes identifiers for 24 h: later, a resend of an event it may hold could count twice.
       if (state.pending.kind === 'event' && now - state.pending.since > CANCEL_WINDOW_MS) {
         if (state.pending.uncertain) {
-          await this.needsReview(item, `event ${state.pending.identifier} was sent ${new Date(state.pending.since).toISOString()} without a definite answer; Stripe's 24 h duplicate window has passed, so it is not resent: check the meter's event summary, then re-enable by correcting the state`);
+          await this.needsReview(item, `event ${state.pending.identifier} was sent ${new Date(state.pending.since).toISOString()} without a definite answer; Stripe's 24 h duplicate window has passed, so it is not resent: check the meter's event summary in Stripe, then POST /v1/sync/items/${state.id}/resolve {"pendingAccepted": …}`);
           return null;
         }
         await this.ctx.store.sync.dropPending(this.tenantId, state.id, 'event', state.pending.identifier, now);
@@ -246,7 +246,7 @@ export class AccountPush {
     if (failure.kind === 'cancel_refused') {
       // An earlier attempt may have cancelled it already (then Stripe refuses the repeat as unknown).
       if (op.uncertain) {
-        await this.needsReview(item, `Stripe refused to cancel ${op.identifier} (${failure.message}) after an earlier attempt ended without an answer: it may already be cancelled`);
+        await this.needsReview(item, `Stripe refused to cancel ${op.identifier} (${failure.message}) after an earlier attempt ended without an answer: it may already be cancelled; check in Stripe, then POST /v1/sync/items/${state.id}/resolve {"pendingAccepted": …}`);
         return;
       }
       // Outside Stripe's cancel window after all: plan again without it (a negative event next).
@@ -260,7 +260,7 @@ export class AccountPush {
     const uncertain = op.uncertain || failure.uncertain;
     if (failure.kind === 'rejected') {
       if (op.kind === 'event' && uncertain) {
-        await this.needsReview(item, `Stripe refused event ${op.identifier} (${failure.message}) after an earlier attempt ended without an answer: it may or may not hold it`);
+        await this.needsReview(item, `Stripe refused event ${op.identifier} (${failure.message}) after an earlier attempt ended without an answer: it may or may not hold it; check in Stripe, then POST /v1/sync/items/${state.id}/resolve {"pendingAccepted": …}`);
         return;
       }
       await this.ctx.store.sync.dropPending(this.tenantId, state.id, op.kind, op.identifier, now);

@@ -12,6 +12,7 @@ import { every } from '../jobs/every.js';
 import { MappingService } from './mapping-service.js';
 import { PushEngine } from './push-engine.js';
 import { PushHealth } from './push-health.js';
+import { PushReview } from './push-review.js';
 import { StripeMeterGateway } from './stripe-meter-gateway.js';
 import { SyncMetrics } from './sync-metrics.js';
 import { SyncStatusService } from './sync-status.js';
@@ -21,6 +22,7 @@ export interface Sync {
   mappings: MappingService;
   engine: PushEngine;
   status: SyncStatusService;
+  review: PushReview;
   /** Starts a push cycle every `MW_SYNC_INTERVAL_SECONDS` (without blocking the loop's other tasks). */
   task: BackgroundTask;
   stop(): Promise<void>;
@@ -53,6 +55,7 @@ export function createSync(deps: SyncDeps): Sync {
     mappings: new MappingService(store, tenants, gateway, health, ids, clock),
     engine,
     status: new SyncStatusService(store, tenants, clock),
+    review: new PushReview(store, clock),
     task: every(config.intervalMs, () => clock.now(), { name: 'usage-sync', run: async () => engine.startCycle() }),
     stop: () => engine.stop(),
   };

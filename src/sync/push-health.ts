@@ -12,7 +12,8 @@ export const failingSubject = (mappingId: string, mode: SyncMode) => (mode === '
 
 /**
  * After each cycle: a mapping (per mode) with an item that failed `failingAfter` attempts in a row
- * (each item is tried at most once per cycle, so: that many failing cycles) opens or refreshes a
+ * (each item is tried at most once per cycle, so: that many failing cycles), or one waiting for
+ * review, opens or refreshes a
  * `usage_push_failing` incident; once none of its items is failing, the incident resolves. The
  * state is read from the database, so it is the same whichever replica pushed. Also sets the lag gauge.
  */
@@ -35,7 +36,7 @@ export class PushHealth {
       if (!mapping || mapping.tenantId !== f.tenantId) continue;
       const subject = failingSubject(f.mappingId, f.mode);
       failing.add(`${f.tenantId}|${subject}`);
-      if (f.maxFailures < this.failingAfter) continue;
+      if (f.maxFailures < this.failingAfter && f.reviewItems === 0) continue;
       await this.incidents.applyTrigger(
         f.tenantId,
         USAGE_PUSH_FAILING,
@@ -43,8 +44,8 @@ export class PushHealth {
           subjectType: 'usage_mapping',
           subjectId: subject,
           severity: f.mode === 'live' ? 'warning' : 'info',
-          summary: `Usage of "${mapping.metric}" is not reaching Stripe meter "${f.mode === 'live' ? mapping.meterEventName : (mapping.shadowEventName ?? mapping.meterEventName)}"${f.mode === 'shadow' ? ' (shadow, test mode)' : ''}: ${f.failingItems} customer period(s) failing, up to ${f.maxFailures} attempts in a row; last error: ${f.lastError ?? 'unknown'}`,
-          figures: { mappingId: f.mappingId, mode: f.mode, failingItems: f.failingItems, consecutiveFailures: f.maxFailures, lastError: f.lastError ?? '' },
+          summary: `Usage of "${mapping.metric}" is not reaching Stripe meter "${f.mode === 'live' ? mapping.meterEventName : (mapping.shadowEventName ?? mapping.meterEventName)}"${f.mode === 'shadow' ? ' (shadow, test mode)' : ''}: ${f.failingItems} customer period(s) failing, up to ${f.maxFailures} attempts in a row${f.reviewItems > 0 ? `, ${f.reviewItems} waiting for review (POST /v1/sync/items/{id}/resolve)` : ''}; last error: ${f.lastError ?? 'unknown'}`,
+          figures: { mappingId: f.mappingId, mode: f.mode, failingItems: f.failingItems, reviewItems: f.reviewItems, consecutiveFailures: f.maxFailures, lastError: f.lastError ?? '' },
           eventIds: [],
           at: now,
         },

@@ -4,5 +4,7 @@ export const invalidMapping = (problems: string[]) => new AppError('validation_f
 export const mappingNotFound = () => new AppError('not_found', 'Mapping not found');
 export const meterTaken = (eventName: string) =>
   new AppError('conflict', `An enabled mapping already pushes to the meter event "${eventName}": two would add their totals into one Stripe meter`);
+export const pushItemNotFound = () => new AppError('not_found', 'Sync item not found');
+export const notInReview = (status: string) => new AppError('conflict', `The item is ${status}, not needs_review: nothing to resolve`);
 export const stripeUnreachable = (what: string, cause: string) =>
   new AppError('stripe_unavailable', `Stripe could not be reached to ${what} (${cause}); try again`);

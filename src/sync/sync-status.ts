@@ -28,6 +28,8 @@ export interface ModeSummary {
 }
 
 export interface ItemView {
+  /** For `POST /v1/sync/items/{id}/resolve`. */
+  id: string;
   customerRef: string;
   stripeCustomerId: string;
   mode: SyncMode;
@@ -105,6 +107,7 @@ function itemView(s: PushStateRecord & { currentMicro: bigint | null }, aggregat
   const target = s.status === 'detached' ? s.acceptedMicro : pushTarget(aggregation, s.currentMicro, s.acceptedMicro);
   const settled = s.status === 'ok' || s.status === 'detached';
   return {
+    id: s.id,
     customerRef: s.customerRef,
     stripeCustomerId: s.stripeCustomerId,
     mode: s.mode,

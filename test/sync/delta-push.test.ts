@@ -78,5 +78,22 @@ for (const dialect of DIALECTS) {
       await s.run();
       expect(s.stripeTotal(LIVE_KEY, lastMeter, c)).toBe(12);
     });
+
+    it('a customer remapped to another Stripe customer: the old push state is detached, the new one gets the whole total', async () => {
+      const first = await s.mapCustomer('umbrella');
+      await s.ingest([{ customerRef: 'umbrella', quantity: 6 }]);
+      await s.run();
+      expect(s.stripeTotal(LIVE_KEY, sumMeter, first)).toBe(6);
+      const second = await s.mapCustomer('umbrella');
+      const report = await s.run();
+      expect(report.pushed.map((p: any) => [p.stripeCustomerId, p.total])).toEqual([[second, '6']]);
+      expect(s.stripeTotal(LIVE_KEY, sumMeter, second)).toBe(6);
+      expect(s.stripeTotal(LIVE_KEY, sumMeter, first), 'what the old customer received stays').toBe(6);
+      const items = (await s.status('?customerRef=umbrella')).mappings.find((m: any) => m.metric === 'api_calls').items;
+      expect(items.map((i: any) => [i.stripeCustomerId, i.status, i.pushed]).sort()).toEqual([
+        [first, 'detached', '6'],
+        [second, 'ok', '6'],
+      ].sort());
+    });
   });
 }

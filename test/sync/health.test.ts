@@ -94,5 +94,42 @@ for (const dialect of DIALECTS) {
       s.clock.advance(60_000);
       expect((await s.run()).pushed.map((p: any) => p.total)).toEqual(['8']);
     });
+
+    it('an unknown outcome that Stripe then refuses goes to review (incident), and an operator settles it', async () => {
+      const meter = s.fake.account(LIVE_KEY).meters()[0]!;
+      await s.ingest([{ customerRef: 'acme', quantity: 3 }]);
+      // Stripe applies the event, the answer is lost (held past our 400 ms timeout).
+      s.fake.setFaults({ seed: 5, rate: 1, kinds: ['timeout_after_commit'], holdMs: 600, paths: /meter_events$/ });
+      expect((await s.run()).failures).toEqual([expect.objectContaining({ kind: 'retryable' })]);
+      s.fake.setFaults(null);
+      s.fake.account(LIVE_KEY).deactivateMeter(meter.id);
+      s.clock.advance(60_000);
+      const review = await s.run();
+      expect(review.failures).toEqual([expect.objectContaining({ kind: 'needs_review', error: expect.stringMatching(/may or may not hold it/) })]);
+      const item = (await s.status()).mappings[0].items[0];
+      expect(item).toMatchObject({ status: 'needs_review', pushed: '8', target: '11', pending: { kind: 'event', value: '3', uncertain: true } });
+      const [incident] = await openIncidents();
+      expect(incident.summary).toMatch(/1 waiting for review/);
+      // Not retried on its own.
+      s.fake.account(LIVE_KEY).reactivateMeter(meter.id);
+      s.clock.advance(60_000);
+      const calls = s.fake.requestLog.length;
+      expect((await s.run()).pushed).toEqual([]);
+      expect(s.fake.requestLog.length).toBe(calls);
+
+      // The operator sees the event in Stripe (11 in the summary) and says so.
+      expect(s.stripeTotal(LIVE_KEY, meter.id, customer)).toBe(11);
+      const wrong = await s.request('POST', `/v1/sync/items/${item.id}/resolve`, { pendingAccepted: 'yes' });
+      expect(wrong.status).toBe(400);
+      const resolved = await s.request('POST', `/v1/sync/items/${item.id}/resolve`, { pendingAccepted: true });
+      expect(resolved.status).toBe(200);
+      expect(resolved.body).toMatchObject({ status: 'due', settled: 'accepted' });
+      expect((await s.request('POST', `/v1/sync/items/${item.id}/resolve`, { pendingAccepted: true })).status).toBe(409);
+      const after = await s.run();
+      expect(after.pushed).toEqual([]);
+      expect((await s.status()).mappings[0].items[0]).toMatchObject({ status: 'ok', pushed: '11', target: '11', pending: null });
+      expect(s.stripeTotal(LIVE_KEY, meter.id, customer)).toBe(11);
+      expect(await openIncidents()).toEqual([]);
+    });
   });
 }

@@ -27,6 +27,13 @@ const StatusQuery = Type.Object(
   { additionalProperties: false },
 );
 
+const ItemParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+const TenantQuery = Type.Object({ tenantId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
+const ResolveBody = Type.Object(
+  { pendingAccepted: Type.Boolean({ description: 'what Stripe shows: true when it holds the pending event (or cancellation), false when it does not' }) },
+  { additionalProperties: false },
+);
+
 /** `POST /v1/sync/run` (one push cycle for the tenant, now) and `GET /v1/sync/status`. */
 export async function syncRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const read = requireAccess(services, { scope: 'read' });
@@ -57,4 +64,17 @@ export async function syncRoutes(app: FastifyInstance, services: Services): Prom
     const { tenantId, limit, ...filters } = request.query;
     return services.sync.status.status(tenantOf(request, tenantId), { ...filters, limit: Math.min(1000, Math.max(1, limit === undefined ? 200 : Number(limit))) });
   });
+
+  app.post<{ Params: Static<typeof ItemParams>; Querystring: Static<typeof TenantQuery>; Body: Static<typeof ResolveBody> }>('/v1/sync/items/:id/resolve', {
+    preHandler: write,
+    schema: {
+      tags,
+      summary: 'Settle an item in needs_review after checking Stripe: was its pending event accepted? The item is then pushed again from that truth',
+      security: bearerAuth,
+      params: ItemParams,
+      querystring: TenantQuery,
+      body: ResolveBody,
+      response: errorResponses(400, 401, 403, 404, 409, 503),
+    },
+  }, async (request) => services.sync.review.resolve(tenantOf(request, request.query.tenantId), request.params.id, request.body));
 }
