@@ -417,6 +417,13 @@ export class KyselySyncStore implements SyncStore {
     });
   }
 
+  pruneJournal(before: number) {
+    return this.guard('pruneJournal', async () => {
+      const result = await this.db.deleteFrom('sync_push_events').where('first_sent_at', '<', before).where('accepted_at', 'is not', null).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    });
+  }
+
   failingMappings() {
     return this.guard('failingMappings', async () => {
       const rows = await this.db

@@ -214,6 +214,8 @@ export interface SyncStore {
   /** Accepted, uncancelled events of a state first sent at or after `since`, newest first. */
   recentEvents(tenantId: string, stateId: string, since: number): Promise<JournalEvent[]>;
   listJournal(tenantId: string, query: { mode?: SyncMode; limit: number }): Promise<JournalEvent[]>;
+  /** Deletes accepted journal rows first sent before `before` (run every cycle, so each call removes little); returns how many. */
+  pruneJournal(before: number): Promise<number>;
 
   /** (tenant, mapping, mode) with at least one state failing, across tenants. */
   failingMappings(): Promise<FailingMapping[]>;

@@ -7,6 +7,7 @@ import { formatMicro } from '../metering/quantity.js';
 import { AccountBackoff, itemBackoffMs, runPool } from './account-backoff.js';
 import type { CycleReport } from './cycle-report.js';
 import { pushIdentifier } from './push-identifier.js';
+import { eventNameOf } from './target-refresh.js';
 import { CANCEL_WINDOW_MS, planNextOp, pushTarget } from './push-plan.js';
 import type { CallOutcome, OutgoingEvent, StripeMeterGateway } from './stripe-meter-gateway.js';
 import type { SyncMetrics } from './sync-metrics.js';
@@ -70,8 +71,12 @@ export class AccountPush {
     const items: WorkItem[] = [];
     for (const state of states) {
       const mapping = mappings.get(state.mappingId);
-      // The mapping was disabled since the state became due: leave what Stripe holds alone.
-      if (!mapping) await this.ctx.store.sync.updateClaimed(state.id, this.token, { due: false, releaseClaim: true }, this.ctx.clock.now());
+      const now = this.ctx.clock.now();
+      // The mapping (or its shadow) was disabled since the state became due: leave what Stripe holds alone.
+      if (!mapping || (this.mode === 'shadow' && !mapping.shadowEnabled)) await this.ctx.store.sync.updateClaimed(state.id, this.token, { due: false, releaseClaim: true }, now);
+      // It now pushes to another meter: this state's meter keeps what it received.
+      else if (state.eventName !== eventNameOf(mapping, this.mode) && state.pending === null)
+        await this.ctx.store.sync.updateClaimed(state.id, this.token, { status: 'detached', due: false, releaseClaim: true }, now);
       else items.push({ state, mapping, raw: state.targetMicro, attempts: 0, finished: false });
     }
     let active = items;

@@ -27,6 +27,8 @@ const REFRESH_LEASE_MS = 5 * 60_000;
 const CLAIM_MS = 5 * 60_000;
 const CLAIM_BATCH = 500;
 const ACCOUNTS_IN_PARALLEL = 8;
+/** Journal rows are needed for 24 h (cancels); a week more is kept for audits. */
+const JOURNAL_RETENTION_MS = 8 * 24 * 3_600_000;
 
 /**
  * One push cycle: refresh the targets (under a lease, one replica at a time; `run` for one tenant
@@ -103,6 +105,7 @@ export class PushEngine {
     if (tenantId !== undefined || (await this.store.detectors.tryAcquireLease(REFRESH_LEASE, this.holder, now, REFRESH_LEASE_MS))) {
       await this.refresh.run(mappings, async (t, mode) => 'apiKey' in (await keyOf(t, mode)));
       report.refreshed = true;
+      if (tenantId === undefined) await this.store.sync.pruneJournal(now - JOURNAL_RETENTION_MS);
     }
     for (const m of mappings) {
       if (!m.shadowEnabled) continue;

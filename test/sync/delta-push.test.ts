@@ -95,5 +95,30 @@ for (const dialect of DIALECTS) {
         [second, 'ok', '6'],
       ].sort());
     });
+
+    it('a mapping moved to another meter: that meter gets the whole total, the old one keeps what it had', async () => {
+      const c = await s.mapCustomer('hooli');
+      await s.ingest([{ metric: 'seats', customerRef: 'hooli', quantity: 3 }]);
+      await s.run();
+      expect(s.stripeTotal(LIVE_KEY, lastMeter, c)).toBe(3);
+      const newMeter = createMeter(s.fake, LIVE_KEY, 'seats_v2', 'last').id;
+      const mapping = (await s.request('GET', '/v1/mappings')).body.data.find((m: any) => m.metric === 'seats');
+      const moved = await s.request('PUT', `/v1/mappings/${mapping.id}`, { meterEventName: 'seats_v2' });
+      expect(moved.status).toBe(200);
+      expect(moved.body.meterId).toBe(newMeter);
+      const report = await s.run();
+      expect(report.pushed.filter((p: any) => p.customerRef === 'hooli').map((p: any) => [p.eventName, p.total])).toEqual([['seats_v2', '3']]);
+      expect(s.stripeTotal(LIVE_KEY, newMeter, c)).toBe(3);
+      expect(s.stripeTotal(LIVE_KEY, lastMeter, c)).toBe(3);
+    });
+
+    it('the journal of sent events is kept for a week beyond the cancel window, then pruned', async () => {
+      const journal = () => s.app.services.store.sync.listJournal('default', { limit: 10_000 });
+      const before = (await journal()).length;
+      expect(before).toBeGreaterThan(0);
+      s.clock.advance(9 * 24 * 3_600_000);
+      await s.app.services.sync.engine.runCycle();
+      expect(await journal()).toEqual([]);
+    });
   });
 }

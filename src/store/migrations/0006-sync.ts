@@ -103,6 +103,7 @@ export function syncMigration(): Migration {
         .addPrimaryKeyConstraint('sync_push_events_pk', ['tenant_id', 'mode', 'identifier'])
         .execute();
       await db.schema.createIndex('sync_push_events_state').on('sync_push_events').columns(['state_id', 'first_sent_at']).execute();
+      await db.schema.createIndex('sync_push_events_sent').on('sync_push_events').columns(['first_sent_at']).execute();
 
       await db.schema
         .createTable('sync_call_stats')
