@@ -114,6 +114,12 @@ describe('fake Stripe: customers, prices, subscriptions', () => {
     const feb = await stripe.subscriptions.retrieve(sub.id);
     expect(feb.items.data[0]).toMatchObject({ current_period_start: Date.UTC(2027, 0, 30) / 1000, current_period_end: Date.UTC(2027, 1, 28) / 1000 });
     expect((await stripe.subscriptions.list({ customer: customer.id })).data.map((s) => s.id)).toEqual([sub.id]);
+    const items = await stripe.subscriptionItems.list({ subscription: sub.id });
+    expect(items.data.map((i) => [i.id, i.current_period_end])).toEqual([
+      [meteredItem!.id, Date.UTC(2027, 1, 28) / 1000],
+      [seatItem!.id, Date.UTC(2027, 1, 28) / 1000],
+    ]);
+    expect((await stripe.subscriptionItems.retrieve(seatItem!.id)).quantity).toBe(2);
     const canceled = await stripe.subscriptions.cancel(sub.id);
     expect(canceled.status).toBe('canceled');
     expect((await stripe.subscriptions.list({ customer: customer.id })).data).toEqual([]);
