@@ -24,6 +24,7 @@ import { every } from './jobs/every.js';
 import { RequestLoad } from './ops/request-load.js';
 import { createMetering } from './metering/create-metering.js';
 import { createAlerting } from './alerts/create-alerting.js';
+import { createBackfill } from './backfill/create-backfill.js';
 
 export interface AppOptions {
   clock?: Clock;
@@ -77,6 +78,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   loop.add(every(60_000, () => clock.now(), { name: 'detector-schedule', run: async () => void (await detectorEngine.runSchedule()) }));
   const alerting = createAlerting({ config, store, box, ids, clock, logger, incidents, detectorNames: DETECTORS.map((d) => d.name) });
   for (const task of alerting.tasks) loop.add(task);
+  const backfill = createBackfill({ config, store, tenants, ids, clock, logger, metrics });
+  for (const task of backfill.tasks) loop.add(task);
 
   const services: Services = {
     config,
@@ -100,6 +103,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     metrics,
     loop,
     load,
+    backfill,
   };
   const server = await buildServer(services);
 
@@ -118,6 +122,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await server.close();
       await loop.stop();
       await alerting.stop();
+      await backfill.stop().catch((error) => logger.warn({ err: error }, 'could not release the backfill leases'));
       await detectorEngine.stop().catch((error) => logger.warn({ err: error }, 'could not release the detector schedule lease'));
       await store.close();
     },

@@ -19,6 +19,7 @@ import type { AlertDeliveryService } from '../alerts/alert-delivery-service.js';
 import type { NotificationFanout } from '../alerts/notification-fanout.js';
 import type { DeliveryWorker } from '../alerts/delivery-worker.js';
 import type { DigestService } from '../alerts/digest-service.js';
+import type { Backfill } from '../backfill/create-backfill.js';
 
 /** What the transports may call; assembled once by the composition root (`app.ts`). */
 export interface Services {
@@ -43,4 +44,6 @@ export interface Services {
   metrics: Metrics;
   loop: BackgroundLoop;
   load: RequestLoad;
+  /** Stripe history backfill, gap-fill and the durable jobs they run as. */
+  backfill: Backfill;
 }

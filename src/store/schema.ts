@@ -251,4 +251,25 @@ export interface Database {
     seq: number;
     updated_at: number;
   };
+  /** Durable background jobs (0007-jobs); `params`, `progress` and `cursor` are JSON text. */
+  jobs: {
+    id: string;
+    tenant_id: string;
+    kind: string;
+    status: string;
+    params: string;
+    progress: string;
+    cursor: string | null;
+    error: string | null;
+    active_key: string | null;
+    lease_owner: string | null;
+    lease_expires_at: number | null;
+    attempts: number;
+    run_after: number;
+    created_by: string;
+    created_at: number;
+    updated_at: number;
+    started_at: number | null;
+    finished_at: number | null;
+  };
 }
