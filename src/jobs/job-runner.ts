@@ -103,9 +103,14 @@ export class JobRunner {
     let steps = 0;
     while (steps < maxSteps && !this.stopping) {
       const now = this.clock.now();
-      let job = await this.store.jobs.claimJob({ now, owner, leaseUntil: now + this.options.leaseMs, kinds: [...this.handlers.keys()], ...(options.jobId !== undefined ? { jobId: options.jobId } : {}) });
-      if (!job) break;
+      const claim = { now, owner, leaseUntil: now + this.options.leaseMs, kinds: [...this.handlers.keys()] };
+      // A lane continues the job it kept before taking another, so it never sits on two leases.
+      const kept = this.held.get(owner);
       this.held.delete(owner);
+      const keptId = kept && (options.jobId === undefined || options.jobId === kept.id) ? kept.id : undefined;
+      let job = (keptId !== undefined ? await this.store.jobs.claimJob({ ...claim, jobId: keptId }) : undefined)
+        ?? (await this.store.jobs.claimJob({ ...claim, ...(options.jobId !== undefined ? { jobId: options.jobId } : {}) }));
+      if (!job) break;
       let outcome: StepOutcome = 'more';
       while (outcome === 'more' && steps < maxSteps && !this.stopping) {
         [outcome, job] = await this.step(job, owner);
