@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DIALECTS, dialectEnabled } from '../support/dialects.js';
 import { ADMIN_TOKEN } from '../support/test-app.js';
+import { chargeSucceeded } from '../support/stripe-events.js';
 import { RK, T0S, startBackfill, type BackfillHarness } from './backfill-harness.js';
 
 /** POST /v1/backfill → a job that pages the Events API with the tenant's key; GET /v1/jobs/{id}. */
@@ -56,6 +57,22 @@ for (const dialect of DIALECTS) {
       expect(listed.body.data.map((j: { id: string }) => j.id)).toEqual([again.body.id]);
       const next = await h.request('GET', `/v1/jobs?kind=backfill&limit=1&cursor=${listed.body.nextCursor}`);
       expect(next.body).toMatchObject({ data: [{ id: started.body.id }], nextCursor: null });
+    });
+
+    it('backfilled events never notify as live, even recent ones', async () => {
+      h = await startBackfill(dialect);
+      const account = h.fake.account(RK);
+      // Two payments of one amount by one customer a minute apart: a duplicate charge, minutes ago.
+      for (const [i, created] of [T0S - 180, T0S - 120].entries()) {
+        const charge = { ...(chargeSucceeded(created).data as { object: Record<string, unknown> }).object, payment_intent: `pi_dup_${i}`, invoice: null };
+        account.addEvent({ type: 'charge.succeeded', data: { object: charge }, created });
+      }
+      const started = await h.request('POST', '/v1/backfill', { since: '1h' });
+      expect(await h.workUntilFinished(started.body.id, { stepMs: 0 })).toMatchObject({ status: 'succeeded', progress: { stored: 2 } });
+      await h.app.services.detectorEngine.drain();
+      const incidents = await h.app.services.store.detectors.listIncidents('default', { limit: 10 });
+      expect(incidents.map((i) => [i.detector, i.historical])).toEqual([['duplicate_charge', true]]);
+      expect(await h.app.services.store.detectors.listNotifications('default', { limit: 10 })).toEqual([]);
     });
 
     it('passes until and types to Stripe', async () => {
