@@ -38,7 +38,7 @@ for (const dialect of DIALECTS) {
     const inject = (app: TestApp, method: 'POST' | 'PUT', url: string, payload: unknown) =>
       app.server.inject({ method, url, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', 'x-tenant-id': 'default' }, payload: JSON.stringify(payload) });
 
-    const cli = (args: string[], env: Record<string, string> = {}) =>
+    const cli = (args: string[], env: Record<string, string> = {}, onStderr?: (text: string, kill: (signal: NodeJS.Signals) => void) => void) =>
       new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
         const child = spawn(process.execPath, [BIN, ...args], {
           cwd: db.dataDir,
@@ -48,7 +48,10 @@ for (const dialect of DIALECTS) {
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          onStderr?.(stderr, (signal) => child.kill(signal));
+        });
         child.on('error', reject);
         child.on('close', (code) => resolve({ code, stdout, stderr }));
       });
@@ -91,6 +94,30 @@ for (const dialect of DIALECTS) {
       } finally {
         fake.setFaults(null);
       }
+    }, 60_000);
+
+    it('Ctrl-C stops after the attempt under way and leaves the job resumable (exit 130)', async () => {
+      // The first page hangs until the client's timeout: the signal lands while a request is in flight.
+      fake.setFaults({ seed: 9, rate: 1, kinds: ['timeout'], holdMs: 5_000, paths: /^\/v1\/events$/ });
+      let sent = false;
+      const run = await cli(['backfill', '--tenant', 'default', '--since', '3h'], { MW_STRIPE_TIMEOUT_MS: '1000' }, (text, kill) => {
+        if (!sent && text.includes('queued for tenant')) {
+          sent = true;
+          kill('SIGINT');
+        }
+      }).finally(() => fake.setFaults(null));
+      expect(run.code).toBe(130);
+      const jobId = /Interrupted: (job_\w+) keeps its cursor; resume with `meterwatch backfill --tenant default --job job_\w+`/.exec(run.stderr)?.[1];
+      expect(jobId).toBeDefined();
+      expect(run.stdout).toMatch(/: running\n.*\n {2}last error: attempt 1 of 8 failed, retrying at .*: Stripe could not be reached/);
+
+      const resumed = await cli(['backfill', '--tenant', 'default', '--job', jobId!, '--json']);
+      expect(resumed.code).toBe(0);
+      const job = JSON.parse(resumed.stdout);
+      expect(job).toMatchObject({ id: jobId, status: 'succeeded', progress: { stored: 0, retries: 1 } });
+      // The last 3 hours of the 250 events, one a minute, all stored by the first run.
+      expect(job.progress.duplicates).toBe(job.progress.processed);
+      expect(job.progress.processed).toBeGreaterThanOrEqual(170);
     }, 60_000);
 
     it('resumes a queued job with --job; refuses a tenant without a key', async () => {
