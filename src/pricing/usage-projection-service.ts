@@ -20,6 +20,9 @@ export interface ProjectionRequest {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+/** Usage before 2000 is refused at ingest; periods print as 4-digit-year ISO dates. */
+const EARLIEST_AS_OF = Date.UTC(2000, 0, 1);
+const LATEST_AS_OF = Date.UTC(10000, 0, 1);
 
 /**
  * `POST /v1/usage/projection`: for each metric of the customer's current period (its counters and its
@@ -41,6 +44,7 @@ export class UsageProjectionService {
   async project(tenantId: string, request: ProjectionRequest): Promise<UsageProjection> {
     const problems: string[] = [];
     const asOf = parseTimeInput('asOf', request.asOf, problems) ?? this.clock.now();
+    if (problems.length === 0 && (asOf < EARLIEST_AS_OF || asOf >= LATEST_AS_OF)) problems.push('asOf must fall in the years 2000 to 9999');
     if (problems.length > 0) throw invalidMeteringInput(problems);
     const { customerRef } = request;
     if (!(await this.store.pricing.isKnownCustomer(tenantId, customerRef))) throw notFound('Customer');

@@ -259,9 +259,11 @@ for (const dialect of DIALECTS) {
         expect(res.status, JSON.stringify(body)).toBe(400);
         expect(res.body.error.code).toBe('validation_failed');
       }
-      const badTime = await a.project({ customerRef: 'cus_iso', asOf: 'yesterday' });
-      expect(badTime.status).toBe(400);
-      expect(badTime.body.error.details.problems).toEqual([expect.stringContaining('asOf')]);
+      for (const asOf of ['yesterday', 0, 999_999_999_999_999]) {
+        const badTime = await a.project({ customerRef: 'cus_iso', asOf });
+        expect(badTime.status).toBe(400);
+        expect(badTime.body.error.details.problems).toEqual([expect.stringContaining('asOf')]);
+      }
     });
   });
 }
