@@ -24,6 +24,7 @@ import { every } from './jobs/every.js';
 import { RequestLoad } from './ops/request-load.js';
 import { createMetering } from './metering/create-metering.js';
 import { createAlerting } from './alerts/create-alerting.js';
+import { createPricing } from './pricing/create-pricing.js';
 
 export interface AppOptions {
   clock?: Clock;
@@ -78,6 +79,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const alerting = createAlerting({ config, store, box, ids, clock, logger, incidents, detectorNames: DETECTORS.map((d) => d.name) });
   for (const task of alerting.tasks) loop.add(task);
 
+  const metering = createMetering(store, clock, ids, config.metering, metrics);
   const services: Services = {
     config,
     clock,
@@ -90,7 +92,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     detectorSettings,
     incidents,
     detectorEngine,
-    metering: createMetering(store, clock, ids, config.metering, metrics),
+    metering,
+    pricing: createPricing(store, metering.periods, clock),
     alertChannels: alerting.channels,
     alertDeliveries: alerting.deliveries,
     alertFanout: alerting.fanout,
