@@ -24,6 +24,7 @@ import { every } from './jobs/every.js';
 import { RequestLoad } from './ops/request-load.js';
 import { createMetering } from './metering/create-metering.js';
 import { createAlerting } from './alerts/create-alerting.js';
+import { createPricing } from './pricing/create-pricing.js';
 import { createBackfill } from './backfill/create-backfill.js';
 
 export interface AppOptions {
@@ -81,6 +82,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const backfill = createBackfill({ config, store, tenants, ids, clock, logger, metrics });
   for (const task of backfill.tasks) loop.add(task);
 
+  const metering = createMetering(store, clock, ids, config.metering, metrics);
   const services: Services = {
     config,
     clock,
@@ -93,7 +95,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     detectorSettings,
     incidents,
     detectorEngine,
-    metering: createMetering(store, clock, ids, config.metering, metrics),
+    metering,
+    pricing: createPricing(store, metering.periods, clock),
     alertChannels: alerting.channels,
     alertDeliveries: alerting.deliveries,
     alertFanout: alerting.fanout,

@@ -10,6 +10,8 @@ import { registerTenantCommands } from './tenant-commands.js';
 import { registerKeyCommands } from './key-commands.js';
 import { registerSimulateCommand } from './simulate-command.js';
 import { registerMeteringCommands } from './metering-commands.js';
+import { registerFakeStripeCommand } from './fake-stripe-command.js';
+import { registerProjectionCommand } from './projection-command.js';
 import { registerBackfillCommand } from './backfill-command.js';
 
 interface GlobalOptions {
@@ -75,6 +77,8 @@ export function buildProgram(io: CliIo): Command {
   registerKeyCommands(program, io, overrides);
   registerSimulateCommand(program, io);
   registerMeteringCommands(program, io, overrides);
+  registerFakeStripeCommand(program, io);
+  registerProjectionCommand(program, io, overrides);
   registerBackfillCommand(program, io, overrides);
   return program;
 }

@@ -34,7 +34,10 @@ export class FaultDecider {
   decide(path: string): FaultKind | null {
     const hit = this.next();
     const pick = this.next();
-    if (this.plan.paths && !this.plan.paths.test(path)) return null;
+    if (this.plan.paths) {
+      this.plan.paths.lastIndex = 0; // a /g or /y pattern must not carry state between requests
+      if (!this.plan.paths.test(path)) return null;
+    }
     if (hit >= this.plan.rate) return null;
     return this.kinds[Math.floor(pick * this.kinds.length)] ?? null;
   }

@@ -1,15 +1,17 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Account } from './account.js';
-import { AccountRegistry, isSecretKey, maskKey } from './accounts.js';
+import { AccountRegistry } from './accounts.js';
 import { FakeAccountStateImpl, type FakeAccountState } from './account-state.js';
-import { StripeApiError, authenticationError, idempotencyMismatch, unrecognizedUrl, v2Error, type StripeErrorBody } from './errors.js';
+import { authenticate } from './auth.js';
+import { StripeApiError, idempotencyMismatch, unrecognizedUrl, v2Error, type StripeErrorBody } from './errors.js';
 import { FaultDecider, type FaultKind, type FaultPlan } from './faults.js';
 import { FormParseError, parseForm } from './form-parser.js';
 import { newId } from './ids.js';
+import { checkIdempotency, saveIdempotentResult } from './idempotency.js';
 import { paramsOf } from './params.js';
 import { buildRouter } from './routes.js';
-import { SessionRegistry, sessionExpired } from './resources/meter-event-stream.js';
+import { SessionRegistry } from './resources/meter-event-stream.js';
 
 export interface FakeStripeOptions {
   host?: string;
@@ -20,6 +22,8 @@ export interface FakeStripeOptions {
   faults?: FaultPlan;
   /** Accept decimal meter event values (a Stripe private preview); whole numbers only by default. */
   acceptDecimalValues?: boolean;
+  /** Called once per request after it was answered, dropped or put on hold (demos print these). */
+  onRequest?: (entry: RequestLogEntry) => void;
 }
 
 export interface RequestLogEntry {
@@ -42,8 +46,6 @@ export interface FakeStripe {
   requestLog: ReadonlyArray<RequestLogEntry>;
 }
 
-const STREAM_PATH = '/v2/billing/meter_event_stream';
-const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 const DEFAULT_VERSION = '2026-10-28.endive';
 
 interface Outcome {
@@ -93,48 +95,23 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       return fail(isV2 ? v2Error(400, 'invalid_request_error', message) : new StripeApiError(400, { type: 'invalid_request_error', message }));
     }
 
-    // Stripe replays the first result for a key (same parameters) instead of executing again.
     const fingerprint = `${method} ${path} ${raw}`;
     if (method === 'POST' && idempotencyKey) {
-      purgeExpired(account, now());
-      const seen = account.idempotency.get(idempotencyKey);
-      if (seen !== undefined) {
-        if (seen.fingerprint !== fingerprint) return fail(idempotencyMismatch(idempotencyKey));
-        return { status: seen.status, body: seen.body, headers: { ...base, 'Idempotent-Replayed': 'true' } };
-      }
+      const seen = checkIdempotency(account, idempotencyKey, fingerprint, now());
+      if (seen.kind === 'mismatch') return fail(idempotencyMismatch(idempotencyKey));
+      if (seen.kind === 'replay') return { status: seen.status, body: seen.body, headers: { ...base, 'Idempotent-Replayed': 'true' } };
     }
     try {
       const result = match.handler({ account, params: paramsOf(body), pathParams: match.pathParams, method, path, requestId, idempotencyKey });
       const status = result.status ?? 200;
       const snapshot = JSON.parse(JSON.stringify(result.body)) as unknown;
-      if (method === 'POST' && idempotencyKey && status < 300)
-        account.idempotency.set(idempotencyKey, { fingerprint, status, body: snapshot, expiresAtMs: now() + IDEMPOTENCY_TTL_MS });
+      if (method === 'POST' && idempotencyKey) saveIdempotentResult(account, idempotencyKey, fingerprint, status, snapshot, now());
       return { status, body: snapshot, headers: base };
     } catch (e) {
       if (e instanceof StripeApiError) return fail(e);
       const body: StripeErrorBody = { type: 'api_error', message: `fake-stripe internal error: ${(e as Error).message}` };
       return { status: 500, body: { error: body }, headers: base };
     }
-  };
-
-  const authenticate = (path: string, headers: http.IncomingHttpHeaders): { account: Account | null; apiKey: string; error: StripeApiError | null } => {
-    const credential = credentialOf(headers.authorization);
-    if (path === STREAM_PATH) {
-      const session = credential ? sessions.find(credential) : undefined;
-      if (session === undefined) return { account: null, apiKey: '', error: v2Error(401, 'invalid_request_error', 'Invalid or missing meter event session authentication token.') };
-      if (now() >= session.expiresAtMs) return { account: null, apiKey: session.account.apiKey, error: sessionExpired() };
-      return { account: session.account, apiKey: session.account.apiKey, error: null };
-    }
-    if (!credential)
-      return {
-        account: null,
-        apiKey: '',
-        error: authenticationError(
-          "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.",
-        ),
-      };
-    if (!isSecretKey(credential)) return { account: null, apiKey: credential, error: authenticationError(`Invalid API Key provided: ${maskKey(credential)}`) };
-    return { account: accounts.get(credential), apiKey: credential, error: null };
   };
 
   const server = http.createServer((req, res) => {
@@ -145,21 +122,25 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       const url = new URL(req.url ?? '/', 'http://fake-stripe.local');
       const raw = Buffer.concat(chunks).toString('utf8');
       const fault = decider?.decide(url.pathname) ?? null;
-      const auth = authenticate(url.pathname, req.headers);
+      const auth = authenticate(url.pathname, req.headers, accounts, sessions, now());
       const entry: RequestLogEntry = { method, path: url.pathname, apiKey: auth.apiKey, status: 0, ...(fault ? { fault } : {}) };
       log.push(entry);
+      const done = () => options.onRequest?.(entry);
       const send = (o: Outcome) => {
         entry.status = o.status;
         const text = JSON.stringify(o.body);
         res.writeHead(o.status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...o.headers });
         res.end(text);
+        done();
       };
       switch (fault) {
         case 'drop':
           req.socket.destroy();
+          done();
           return;
         case 'timeout':
           hold(req.socket, decider?.holdMs ?? 30_000);
+          done();
           return;
         case '500':
         case '503':
@@ -178,10 +159,12 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       const outcome = execute(method, url, raw, req.headers, auth.account, auth.error);
       if (fault === 'drop_after_commit') {
         req.socket.destroy();
+        done();
         return;
       }
       if (fault === 'timeout_after_commit') {
         hold(req.socket, decider?.holdMs ?? 30_000);
+        done();
         return;
       }
       send(outcome);
@@ -221,22 +204,9 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
   };
 }
 
-function credentialOf(header: string | undefined): string | null {
-  if (!header) return null;
-  const bearer = /^Bearer\s+(.+)$/i.exec(header);
-  if (bearer) return bearer[1]!.trim();
-  const basic = /^Basic\s+(.+)$/i.exec(header);
-  if (basic) return Buffer.from(basic[1]!, 'base64').toString('utf8').split(':')[0] ?? null;
-  return null;
-}
-
 function parseJsonBody(raw: string): Record<string, unknown> {
   if (raw.trim() === '') return {};
   const value = JSON.parse(raw) as unknown;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SyntaxError('The request body must be a JSON object.');
   return value as Record<string, unknown>;
-}
-
-function purgeExpired(account: Account, nowMs: number): void {
-  for (const [key, result] of account.idempotency) if (result.expiresAtMs <= nowMs) account.idempotency.delete(key);
 }

@@ -245,6 +245,20 @@ export interface Database {
     updated_at: number;
     finished_at: number | null;
   };
+  /** Price plans (0005-pricing): `customer_ref = ''` is the tenant's default plan. */
+  metric_prices: {
+    tenant_id: string;
+    customer_ref: string;
+    metric: string;
+    aggregation: string;
+    currency: string;
+    price_config: string;
+    source: string;
+    stripe_price_id: string | null;
+    created_at: number;
+    updated_at: number;
+    updated_by: string;
+  };
   feed_cursors: {
     consumer: string;
     tx_id: number;

@@ -81,7 +81,7 @@ export function registerMeterEventStreamRoutes(router: Router, options: { accept
         ctx.account.meterEventErrors.push({
           identifier: input.identifier ?? '',
           event_name: input.event_name,
-          code: error.code ?? 'meter_event_duplicate_identifier',
+          code: error.code ?? 'duplicate_identifier',
           message: error.message,
           source: 'v2',
           atMs: ctx.account.now(),

@@ -144,6 +144,26 @@ export function registerSubscriptionRoutes(router: Router): void {
     return { body: renderSubscription(ctx.account, getSubscription(ctx.account, ctx.pathParams.id ?? ''), expansions(ctx.params)) };
   });
 
+  router.add('GET', '/v1/subscription_items', (ctx) => {
+    const p = ctx.params.allowOnly([...LIST_PARAMS, 'subscription']);
+    const s = getSubscription(ctx.account, p.requiredString('subscription'));
+    // `data.price.tiers` on this list is `items.data.price.tiers` on the subscription.
+    const expand = new Set([...expansions(p)].map((e) => `items.${e}`));
+    const items = renderSubscription(ctx.account, s, expand).items.data;
+    return { body: paginate(items, p, '/v1/subscription_items', (i) => i.id, 'subscription_item') };
+  });
+
+  router.add('GET', '/v1/subscription_items/:id', (ctx) => {
+    ctx.params.allowOnly(['expand']);
+    const id = ctx.pathParams.id ?? '';
+    const expand = new Set([...expansions(ctx.params)].map((e) => `items.data.${e}`));
+    for (const s of ctx.account.subscriptions.values()) {
+      const item = renderSubscription(ctx.account, s, expand).items.data.find((i) => i.id === id);
+      if (item) return { body: item };
+    }
+    throw resourceMissing('subscription_item', id);
+  });
+
   router.add('DELETE', '/v1/subscriptions/:id', (ctx) => {
     ctx.params.allowOnly(['expand', 'invoice_now', 'prorate']);
     const s = getSubscription(ctx.account, ctx.pathParams.id ?? '');
