@@ -6,7 +6,7 @@
  *
  *   npm run bench                      everything (~2 minutes on 2 cores)
  *   npm run bench -- --quick           short runs, for checking the harness
- *   npm run bench -- --only=sqlite,duplicates
+ *   npm run bench -- --only=sqlite,duplicates   parts: ceiling, sqlite, duplicates, postgres, pricing, ingest
  *   npm run bench -- --cpu-prof        also profile the Meterwatch server (V8 .cpuprofile) and summarise
  *   npm run bench -- --sql-timing      also time every SQLite statement inside the server and summarise
  *   (both diagnostics slow the server: do not compare their figures with a plain run)
@@ -27,9 +27,10 @@ import { runCeiling } from './scenarios/ceiling.js';
 import { runPricing, type PricingOutcome } from './scenarios/pricing.js';
 import type { ScenarioResult, WebhookScenarioOptions } from './scenarios/types.js';
 import { runWebhookScenarios } from './scenarios/webhook.js';
+import { renderIngestReport, runIngestScenarios, type IngestBenchResult } from './scenarios/ingest.js';
 
 const CONNECTIONS = 32;
-const ALL = ['ceiling', 'sqlite', 'duplicates', 'postgres', 'pricing'] as const;
+const ALL = ['ceiling', 'sqlite', 'duplicates', 'postgres', 'pricing', 'ingest'] as const;
 type Part = (typeof ALL)[number];
 
 interface Args {
@@ -65,6 +66,8 @@ async function main(): Promise<number> {
   const machine = machineInfo();
   const results: ScenarioResult[] = [];
   let pricing: PricingOutcome | undefined;
+  let ingest: IngestBenchResult | undefined;
+  let ingestFailure: string | undefined;
   const profileDir = args.cpuProf ? fs.mkdtempSync(path.join(os.tmpdir(), 'mw-bench-cpuprof-')) : undefined;
   const sqlTimingDir = args.sqlTiming ? fs.mkdtempSync(path.join(os.tmpdir(), 'mw-bench-sqltiming-')) : undefined;
 
@@ -97,18 +100,18 @@ async function main(): Promise<number> {
 
   try {
     if (args.only.has('ceiling')) {
-      log('1/5 ceiling: bare Fastify…');
+      log('1/6 ceiling: bare Fastify…');
       await attempt('ceiling', 'ceiling: bare Fastify 5', async () => [
         await runCeiling({ connections: CONNECTIONS, warmupSeconds: args.quick ? 1 : 2, seconds: args.quick ? 3 : 10 }),
       ]);
     }
     if (args.only.has('sqlite') || args.only.has('duplicates')) {
-      log('2/5 + 4/5 webhook on SQLite, then duplicate redelivery…');
+      log('2/6 + 4/6 webhook on SQLite, then duplicate redelivery…');
       const options = { ...webhook, duplicateSeconds: args.only.has('duplicates') ? webhook.duplicateSeconds : 0 };
       await attempt('sqlite', 'webhook → SQLite', () => runWebhookScenarios({ kind: 'sqlite' }, options, log));
     }
     if (args.only.has('postgres')) {
-      log('3/5 webhook on PostgreSQL…');
+      log('3/6 webhook on PostgreSQL…');
       await attempt('postgres', 'webhook → PostgreSQL', async () => {
         const db = await createBenchDatabase();
         if (!db.ok) {
@@ -123,9 +126,26 @@ async function main(): Promise<number> {
       });
     }
     if (args.only.has('pricing')) {
-      log('5/5 pricing…');
+      log('5/6 pricing…');
       pricing = await runPricing();
       if (pricing.status !== 'ok') log(`  ${pricing.message.split('\n')[0]}`);
+    }
+    if (args.only.has('ingest')) {
+      log('6/6 usage ingest (1- and 100-event requests, derived and random keys, SQLite and PostgreSQL)…');
+      try {
+        ingest = await runIngestScenarios({
+          connections: CONNECTIONS,
+          warmupSeconds: args.quick ? 1 : 3,
+          seconds: args.quick ? 3 : 10,
+          ceilingSeconds: args.quick ? 2 : 5,
+          dialects: ['sqlite', 'postgres'],
+          sizes: [1, 100],
+          keyModes: ['derived', 'random'],
+        }, log);
+      } catch (error) {
+        ingestFailure = (error as Error).stack ?? String(error);
+        log(`  usage ingest: FAILED: ${(error as Error).message}`);
+      }
     }
   } finally {
     await cleanupAll();
@@ -133,6 +153,8 @@ async function main(): Promise<number> {
 
   const totalSeconds = (performance.now() - started) / 1000;
   process.stdout.write(`${renderReport(machine, results, pricing, CONNECTIONS, totalSeconds)}\n`);
+  if (ingest) process.stdout.write(`\nUsage ingest (POST /v1/events/ingest)\n${renderIngestReport(ingest)}\n`);
+  if (ingestFailure) process.stdout.write(`\nUsage ingest: FAILED\n${ingestFailure}\n`);
 
   if (profileDir) {
     const files = fs.readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
@@ -155,11 +177,11 @@ async function main(): Promise<number> {
   }
 
   if (args.json) {
-    fs.writeFileSync(args.json, `${JSON.stringify({ machine, connections: CONNECTIONS, results, pricing, totalSeconds }, null, 2)}\n`);
+    fs.writeFileSync(args.json, `${JSON.stringify({ machine, connections: CONNECTIONS, results, pricing, ingest, totalSeconds }, null, 2)}\n`);
     process.stdout.write(`\nresults written to ${args.json}\n`);
   }
 
-  const broken = results.some((r) => r.status === 'failed' || r.verification?.ok === false) || pricing?.status === 'failed';
+  const broken = results.some((r) => r.status === 'failed' || r.verification?.ok === false) || pricing?.status === 'failed' || ingestFailure !== undefined || ingest?.runs.some((r) => !r.verification.ok) === true;
   return broken ? 1 : 0;
 }
 

@@ -24,6 +24,8 @@ import { every } from './jobs/every.js';
 import { RequestLoad } from './ops/request-load.js';
 import { createMetering } from './metering/create-metering.js';
 import { createAlerting } from './alerts/create-alerting.js';
+import { createPricing } from './pricing/create-pricing.js';
+import { createBackfill } from './backfill/create-backfill.js';
 import { createSync } from './sync/create-sync.js';
 import { createStripeClientFactory } from './stripe/stripe-client.js';
 
@@ -79,9 +81,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   loop.add(every(60_000, () => clock.now(), { name: 'detector-schedule', run: async () => void (await detectorEngine.runSchedule()) }));
   const alerting = createAlerting({ config, store, box, ids, clock, logger, incidents, detectorNames: DETECTORS.map((d) => d.name) });
   for (const task of alerting.tasks) loop.add(task);
+  const backfill = createBackfill({ config, store, tenants, ids, clock, logger, metrics });
+  for (const task of backfill.tasks) loop.add(task);
   const sync = createSync({ config: config.sync, store, tenants, stripeClients: createStripeClientFactory(config.stripe), incidents, metrics, ids, clock, logger });
   loop.add(sync.task);
 
+  const metering = createMetering(store, clock, ids, config.metering, metrics);
   const services: Services = {
     config,
     clock,
@@ -94,7 +99,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     detectorSettings,
     incidents,
     detectorEngine,
-    metering: createMetering(store, clock, ids, config.metering, metrics),
+    metering,
+    pricing: createPricing(store, metering.periods, clock),
     alertChannels: alerting.channels,
     alertDeliveries: alerting.deliveries,
     alertFanout: alerting.fanout,
@@ -105,6 +111,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     metrics,
     loop,
     load,
+    backfill,
   };
   const server = await buildServer(services);
 
@@ -123,6 +130,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await server.close();
       await loop.stop();
       await alerting.stop();
+      await backfill.stop().catch((error) => logger.warn({ err: error }, 'could not release the backfill leases'));
       await sync.stop();
       await detectorEngine.stop().catch((error) => logger.warn({ err: error }, 'could not release the detector schedule lease'));
       await store.close();

@@ -47,7 +47,18 @@ export interface Config {
   };
   metering: MeteringConfig;
   stripe: StripeConfig;
+  backfill: BackfillConfig;
   sync: SyncConfig;
+}
+
+/** Stripe history backfill and the scheduled gap-fill (see src/backfill/README.md). */
+export interface BackfillConfig {
+  /** How often each tenant's recent events are compared with what arrived by webhook; 0 turns gap-fill off. */
+  gapfillIntervalMs: number;
+  /** How far back each gap-fill looks. */
+  gapfillLookbackMs: number;
+  /** Failed attempts of one page (429, 5xx, network) before a job fails. */
+  maxAttempts: number;
 }
 
 /** The usage push to Stripe Billing Meters (see src/sync/README.md). */
@@ -171,6 +182,11 @@ export function parseConfig(env: Env, overrides: ConfigOverrides = {}, cwd = pro
   const alerts = parseAlerts(read, problems);
   const metering = parseMetering(read, problems);
   const stripe = parseStripe(read, problems);
+  const backfill: BackfillConfig = {
+    gapfillIntervalMs: parseInteger('MW_GAPFILL_INTERVAL_MINUTES', read('MW_GAPFILL_INTERVAL_MINUTES'), 15, 0, 7 * 24 * 60, problems) * 60_000,
+    gapfillLookbackMs: parseInteger('MW_GAPFILL_LOOKBACK_HOURS', read('MW_GAPFILL_LOOKBACK_HOURS'), 24, 1, 30 * 24, problems) * 3_600_000,
+    maxAttempts: parseInteger('MW_BACKFILL_MAX_ATTEMPTS', read('MW_BACKFILL_MAX_ATTEMPTS'), 8, 1, 100, problems),
+  };
   const sync = parseSync(read, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -190,6 +206,7 @@ export function parseConfig(env: Env, overrides: ConfigOverrides = {}, cwd = pro
     alerts,
     metering,
     stripe,
+    backfill,
     sync,
   };
 }

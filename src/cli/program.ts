@@ -11,6 +11,8 @@ import { registerKeyCommands } from './key-commands.js';
 import { registerSimulateCommand } from './simulate-command.js';
 import { registerMeteringCommands } from './metering-commands.js';
 import { registerFakeStripeCommand } from './fake-stripe-command.js';
+import { registerProjectionCommand } from './projection-command.js';
+import { registerBackfillCommand } from './backfill-command.js';
 
 interface GlobalOptions {
   dataDir?: string;
@@ -76,6 +78,8 @@ export function buildProgram(io: CliIo): Command {
   registerSimulateCommand(program, io);
   registerMeteringCommands(program, io, overrides);
   registerFakeStripeCommand(program, io);
+  registerProjectionCommand(program, io, overrides);
+  registerBackfillCommand(program, io, overrides);
   return program;
 }
 

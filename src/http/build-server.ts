@@ -16,6 +16,10 @@ import { meteringRoutes } from './routes/metering-routes.js';
 import { alertChannelRoutes } from './routes/alert-channel-routes.js';
 import { alertDeliveryRoutes } from './routes/alert-delivery-routes.js';
 import { digestRoutes } from './routes/digest-routes.js';
+import { priceRoutes } from './routes/price-routes.js';
+import { projectionRoutes } from './routes/projection-routes.js';
+import { jobRoutes } from './routes/job-routes.js';
+import { backfillRoutes } from './routes/backfill-routes.js';
 import { mappingRoutes } from './routes/mapping-routes.js';
 import { syncRoutes } from './routes/sync-routes.js';
 
@@ -74,6 +78,10 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   await app.register(async (scope) => alertChannelRoutes(scope, services));
   await app.register(async (scope) => alertDeliveryRoutes(scope, services));
   await app.register(async (scope) => digestRoutes(scope, services));
+  await app.register(async (scope) => priceRoutes(scope, services));
+  await app.register(async (scope) => projectionRoutes(scope, services));
+  await app.register(async (scope) => jobRoutes(scope, services));
+  await app.register(async (scope) => backfillRoutes(scope, services));
   await app.register(async (scope) => mappingRoutes(scope, services));
   await app.register(async (scope) => syncRoutes(scope, services));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

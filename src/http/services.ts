@@ -19,6 +19,8 @@ import type { AlertDeliveryService } from '../alerts/alert-delivery-service.js';
 import type { NotificationFanout } from '../alerts/notification-fanout.js';
 import type { DeliveryWorker } from '../alerts/delivery-worker.js';
 import type { DigestService } from '../alerts/digest-service.js';
+import type { Pricing } from '../pricing/create-pricing.js';
+import type { Backfill } from '../backfill/create-backfill.js';
 import type { Sync } from '../sync/create-sync.js';
 
 /** What the transports may call; assembled once by the composition root (`app.ts`). */
@@ -36,6 +38,7 @@ export interface Services {
   incidents: IncidentService;
   detectorEngine: DetectorEngine;
   metering: Metering;
+  pricing: Pricing;
   alertChannels: AlertChannelService;
   alertDeliveries: AlertDeliveryService;
   alertFanout: NotificationFanout;
@@ -45,4 +48,6 @@ export interface Services {
   metrics: Metrics;
   loop: BackgroundLoop;
   load: RequestLoad;
+  /** Stripe history backfill, gap-fill and the durable jobs they run as. */
+  backfill: Backfill;
 }

@@ -1,5 +1,6 @@
-import { Decimal } from './decimal.js';
-import { MAX_QUANTITY_DECIMALS, parseQuantity } from './parse-quantity.js';
+import type { Decimal } from './decimal.js';
+import { parseQuantity } from './parse-quantity.js';
+import { projectLinear } from './project-usage.js';
 import { parseInstant, parsePeriod } from './parse-period.js';
 import { PricingError } from './pricing-error.js';
 
@@ -24,8 +25,5 @@ export function projectQuantity(input: QuantityProjectionInput): Decimal {
   if (!Number.isSafeInteger(startMs) || !Number.isSafeInteger(endMs) || !Number.isSafeInteger(asOfMs)) {
     throw new PricingError('INVALID_PERIOD', 'dates must resolve to whole milliseconds');
   }
-  if (asOfMs <= startMs || asOfMs >= endMs) return quantity;
-  const periodLength = Decimal.fromInteger(endMs - startMs);
-  const elapsed = Decimal.fromInteger(asOfMs - startMs);
-  return quantity.mul(periodLength).div(elapsed, MAX_QUANTITY_DECIMALS, 'half-up').normalize();
+  return projectLinear(quantity, startMs, endMs, asOfMs);
 }

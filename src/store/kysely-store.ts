@@ -8,6 +8,10 @@ import { KyselyAlertStore } from './kysely-alert-store.js';
 import type { AlertStore } from './alert-store.js';
 import { KyselyMeteringStore, type SnapshotOpener } from './kysely-metering-store.js';
 import type { MeteringStore } from './metering-store.js';
+import { KyselyPricingStore } from './kysely-pricing-store.js';
+import type { PricingStore } from './pricing-store.js';
+import { KyselyJobStore } from './kysely-job-store.js';
+import type { JobStore } from './job-store.js';
 import { KyselySyncStore } from './kysely-sync-store.js';
 import type { SyncStore } from './sync-store.js';
 import {
@@ -48,6 +52,8 @@ export class KyselyStore implements Store {
   readonly detectors: DetectorStore;
   readonly alerts: AlertStore;
   readonly metering: MeteringStore;
+  readonly pricing: PricingStore;
+  readonly jobs: JobStore;
   readonly sync: SyncStore;
 
   constructor(
@@ -59,6 +65,8 @@ export class KyselyStore implements Store {
     this.detectors = new KyselyDetectorStore(db, (operation, fn) => this.guard(operation, fn));
     this.alerts = new KyselyAlertStore(db, (operation, fn) => this.guard(operation, fn));
     this.metering = new KyselyMeteringStore(db, this.dialect, (operation, fn) => this.guard(operation, fn), options.openSnapshot);
+    this.pricing = new KyselyPricingStore(db, (operation, fn) => this.guard(operation, fn));
+    this.jobs = new KyselyJobStore(db, this.dialect, (operation, fn) => this.guard(operation, fn), eventToRow);
     this.sync = new KyselySyncStore(db, this.dialect, (operation, fn) => this.guard(operation, fn));
   }
 

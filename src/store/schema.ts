@@ -247,6 +247,20 @@ export interface Database {
     updated_at: number;
     finished_at: number | null;
   };
+  /** Price plans (0005-pricing): `customer_ref = ''` is the tenant's default plan. */
+  metric_prices: {
+    tenant_id: string;
+    customer_ref: string;
+    metric: string;
+    aggregation: string;
+    currency: string;
+    price_config: string;
+    source: string;
+    stripe_price_id: string | null;
+    created_at: number;
+    updated_at: number;
+    updated_by: string;
+  };
   /** Stripe sync (0006-sync). `*_micro` columns as in metering: read through `cast(… as text)`. */
   sync_mappings: {
     id: string;
@@ -321,5 +335,26 @@ export interface Database {
     tx_id: number;
     seq: number;
     updated_at: number;
+  };
+  /** Durable background jobs (0007-jobs); `params`, `progress` and `cursor` are JSON text. */
+  jobs: {
+    id: string;
+    tenant_id: string;
+    kind: string;
+    status: string;
+    params: string;
+    progress: string;
+    cursor: string | null;
+    error: string | null;
+    active_key: string | null;
+    lease_owner: string | null;
+    lease_expires_at: number | null;
+    attempts: number;
+    run_after: number;
+    created_by: string;
+    created_at: number;
+    updated_at: number;
+    started_at: number | null;
+    finished_at: number | null;
   };
 }

@@ -6,6 +6,8 @@
 import type { DetectorStore } from './detector-store.js';
 import type { AlertStore } from './alert-store.js';
 import type { MeteringStore } from './metering-store.js';
+import type { PricingStore } from './pricing-store.js';
+import type { JobStore } from './job-store.js';
 import type { SyncStore } from './sync-store.js';
 
 export type StoreDialect = 'sqlite' | 'postgres';
@@ -120,6 +122,8 @@ export interface Store {
   readonly detectors: DetectorStore;
   readonly alerts: AlertStore;
   readonly metering: MeteringStore;
+  readonly pricing: PricingStore;
+  readonly jobs: JobStore;
   readonly sync: SyncStore;
   /** Apply pending migrations; returns the names applied now. */
   migrate(): Promise<string[]>;

@@ -1,5 +1,5 @@
 import type { Clock } from '../shared/clock.js';
-import type { Store } from '../store/store.js';
+import type { BillingEventInput, Store } from '../store/store.js';
 import { parseStripeEvent } from './parse-stripe-event.js';
 
 /**
@@ -13,8 +13,16 @@ export class BackfillIntake {
   ) {}
 
   async store(tenantId: string, rawEvent: string): Promise<{ eventId: string; duplicate: boolean }> {
-    const event = parseStripeEvent(rawEvent, tenantId, 'backfill', this.clock.now());
+    const event = this.prepare(tenantId, rawEvent);
     const { inserted } = await this.events.insertBillingEvent(event);
     return { eventId: event.eventId, duplicate: !inserted };
+  }
+
+  /**
+   * The row `store` would write, for callers that write a page of events in their own transaction
+   * (the backfill job stores a page together with its cursor).
+   */
+  prepare(tenantId: string, rawEvent: string): BillingEventInput {
+    return parseStripeEvent(rawEvent, tenantId, 'backfill', this.clock.now());
   }
 }

@@ -4,7 +4,9 @@ import { foundationMigration } from './0001-foundation.js';
 import { detectorsMigration } from './0002-detectors.js';
 import { alertsMigration } from './0003-alerts.js';
 import { meteringMigration } from './0004-metering.js';
+import { pricingMigration } from './0005-pricing.js';
 import { syncMigration } from './0006-sync.js';
+import { jobsMigration } from './0007-jobs.js';
 
 /** Migrations live in the repo, ordered by name; each takes the dialect where SQL differs. */
 export function migrationProvider(dialect: StoreDialect): MigrationProvider {
@@ -15,7 +17,9 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
         '0002-detectors': detectorsMigration(),
         '0003-alerts': alertsMigration(),
         '0004-metering': meteringMigration(dialect),
+        '0005-pricing': pricingMigration(),
         '0006-sync': syncMigration(),
+        '0007-jobs': jobsMigration(),
       };
     },
   };
