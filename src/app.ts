@@ -24,6 +24,7 @@ import { every } from './jobs/every.js';
 import { RequestLoad } from './ops/request-load.js';
 import { createMetering } from './metering/create-metering.js';
 import { createAlerting } from './alerts/create-alerting.js';
+import { createReconciliation } from './reconciliation/create-reconciliation.js';
 
 export interface AppOptions {
   clock?: Clock;
@@ -77,6 +78,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   loop.add(every(60_000, () => clock.now(), { name: 'detector-schedule', run: async () => void (await detectorEngine.runSchedule()) }));
   const alerting = createAlerting({ config, store, box, ids, clock, logger, incidents, detectorNames: DETECTORS.map((d) => d.name) });
   for (const task of alerting.tasks) loop.add(task);
+  const reconciliation = createReconciliation({ config, store, tenants, mappings: { list: async () => [] }, incidents, ids, clock, logger });
+  for (const task of reconciliation.tasks) loop.add(task);
 
   const services: Services = {
     config,
@@ -96,6 +99,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     alertFanout: alerting.fanout,
     alertWorker: alerting.worker,
     digests: alerting.digests,
+    reconciliation,
     webhookIntake: new WebhookIntake(store, tenants, new TenantRateLimiter(clock, config.webhook.ratePerSecond, config.webhook.burst), clock, config.webhook.toleranceSeconds),
     metrics,
     loop,

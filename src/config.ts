@@ -47,6 +47,12 @@ export interface Config {
   };
   metering: MeteringConfig;
   stripe: StripeConfig;
+  reconciliation: {
+    /** Drift above this many parts per million is reported (MW_DRIFT_EPSILON_PERCENT, default 0.5 %). */
+    epsilonPpm: number;
+    /** Scheduled reconciliation interval; 0 = only on demand. */
+    intervalMs: number;
+  };
 }
 
 /** How the server reaches Stripe's API (see src/stripe/stripe-client.ts). */
@@ -156,6 +162,10 @@ export function parseConfig(env: Env, overrides: ConfigOverrides = {}, cwd = pro
   const alerts = parseAlerts(read, problems);
   const metering = parseMetering(read, problems);
   const stripe = parseStripe(read, problems);
+  const reconciliation = {
+    epsilonPpm: parsePercentPpm('MW_DRIFT_EPSILON_PERCENT', read('MW_DRIFT_EPSILON_PERCENT'), 5_000, problems),
+    intervalMs: parseInteger('MW_RECONCILE_INTERVAL_MINUTES', read('MW_RECONCILE_INTERVAL_MINUTES'), 60, 0, 7 * 24 * 60, problems) * 60_000,
+  };
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -174,7 +184,20 @@ export function parseConfig(env: Env, overrides: ConfigOverrides = {}, cwd = pro
     alerts,
     metering,
     stripe,
+    reconciliation,
   };
+}
+
+/** "0.5" (percent) → 5000 ppm, exactly; up to 4 decimals, 0 < p ≤ 100. */
+function parsePercentPpm(name: string, raw: string | undefined, fallback: number, problems: string[]): number {
+  if (raw === undefined) return fallback;
+  const m = /^(\d{1,3})(?:\.(\d{1,4}))?$/.exec(raw);
+  const ppm = m ? Number(m[1]) * 10_000 + Number((m[2] ?? '').padEnd(4, '0')) : Number.NaN;
+  if (!m || ppm <= 0 || ppm > 1_000_000) {
+    problems.push(`${name} must be a percentage above 0 and at most 100 with up to 4 decimals (e.g. 0.5), got "${raw}"`);
+    return fallback;
+  }
+  return ppm;
 }
 
 function parseStripe(read: (name: string) => string | undefined, problems: string[]): StripeConfig {

@@ -16,6 +16,7 @@ import { meteringRoutes } from './routes/metering-routes.js';
 import { alertChannelRoutes } from './routes/alert-channel-routes.js';
 import { alertDeliveryRoutes } from './routes/alert-delivery-routes.js';
 import { digestRoutes } from './routes/digest-routes.js';
+import { reconciliationRoutes } from './routes/reconciliation-routes.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -72,6 +73,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   await app.register(async (scope) => alertChannelRoutes(scope, services));
   await app.register(async (scope) => alertDeliveryRoutes(scope, services));
   await app.register(async (scope) => digestRoutes(scope, services));
+  await app.register(async (scope) => reconciliationRoutes(scope, services));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -19,6 +19,7 @@ import type { AlertDeliveryService } from '../alerts/alert-delivery-service.js';
 import type { NotificationFanout } from '../alerts/notification-fanout.js';
 import type { DeliveryWorker } from '../alerts/delivery-worker.js';
 import type { DigestService } from '../alerts/digest-service.js';
+import type { Reconciliation } from '../reconciliation/create-reconciliation.js';
 
 /** What the transports may call; assembled once by the composition root (`app.ts`). */
 export interface Services {
@@ -40,6 +41,7 @@ export interface Services {
   alertFanout: NotificationFanout;
   alertWorker: DeliveryWorker;
   digests: DigestService;
+  reconciliation: Reconciliation;
   metrics: Metrics;
   loop: BackgroundLoop;
   load: RequestLoad;

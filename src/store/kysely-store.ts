@@ -8,6 +8,8 @@ import { KyselyAlertStore } from './kysely-alert-store.js';
 import type { AlertStore } from './alert-store.js';
 import { KyselyMeteringStore, type SnapshotOpener } from './kysely-metering-store.js';
 import type { MeteringStore } from './metering-store.js';
+import { KyselyReconciliationStore } from './kysely-reconciliation-store.js';
+import type { ReconciliationStore } from './reconciliation-store.js';
 import {
   FEED_START,
   type ApiKeyRecord,
@@ -46,6 +48,7 @@ export class KyselyStore implements Store {
   readonly detectors: DetectorStore;
   readonly alerts: AlertStore;
   readonly metering: MeteringStore;
+  readonly reconciliation: ReconciliationStore;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -56,6 +59,7 @@ export class KyselyStore implements Store {
     this.detectors = new KyselyDetectorStore(db, (operation, fn) => this.guard(operation, fn));
     this.alerts = new KyselyAlertStore(db, (operation, fn) => this.guard(operation, fn));
     this.metering = new KyselyMeteringStore(db, this.dialect, (operation, fn) => this.guard(operation, fn), options.openSnapshot);
+    this.reconciliation = new KyselyReconciliationStore(db, (operation, fn) => this.guard(operation, fn));
   }
 
   private async guard<T>(operation: string, fn: () => Promise<T>): Promise<T> {

@@ -6,6 +6,7 @@
 import type { DetectorStore } from './detector-store.js';
 import type { AlertStore } from './alert-store.js';
 import type { MeteringStore } from './metering-store.js';
+import type { ReconciliationStore } from './reconciliation-store.js';
 
 export type StoreDialect = 'sqlite' | 'postgres';
 
@@ -119,6 +120,7 @@ export interface Store {
   readonly detectors: DetectorStore;
   readonly alerts: AlertStore;
   readonly metering: MeteringStore;
+  readonly reconciliation: ReconciliationStore;
   /** Apply pending migrations; returns the names applied now. */
   migrate(): Promise<string[]>;
   migrationStatus(): Promise<MigrationStatus>;
