@@ -25,6 +25,7 @@ import { RequestLoad } from './ops/request-load.js';
 import { createMetering } from './metering/create-metering.js';
 import { createAlerting } from './alerts/create-alerting.js';
 import { createReconciliation } from './reconciliation/create-reconciliation.js';
+import { syncMappingDirectory } from './reconciliation/sync-mapping-directory.js';
 
 export interface AppOptions {
   clock?: Clock;
@@ -78,7 +79,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   loop.add(every(60_000, () => clock.now(), { name: 'detector-schedule', run: async () => void (await detectorEngine.runSchedule()) }));
   const alerting = createAlerting({ config, store, box, ids, clock, logger, incidents, detectorNames: DETECTORS.map((d) => d.name) });
   for (const task of alerting.tasks) loop.add(task);
-  const reconciliation = createReconciliation({ config, store, tenants, mappings: { list: async () => [] }, incidents, ids, clock, logger });
+  const reconciliation = createReconciliation({ config, store, tenants, mappings: syncMappingDirectory(store), incidents, ids, clock, logger });
   for (const task of reconciliation.tasks) loop.add(task);
 
   const services: Services = {

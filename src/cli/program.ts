@@ -10,6 +10,7 @@ import { registerTenantCommands } from './tenant-commands.js';
 import { registerKeyCommands } from './key-commands.js';
 import { registerSimulateCommand } from './simulate-command.js';
 import { registerMeteringCommands } from './metering-commands.js';
+import { registerReconcileCommand } from './reconcile-command.js';
 
 interface GlobalOptions {
   dataDir?: string;
@@ -74,6 +75,7 @@ export function buildProgram(io: CliIo): Command {
   registerKeyCommands(program, io, overrides);
   registerSimulateCommand(program, io);
   registerMeteringCommands(program, io, overrides);
+  registerReconcileCommand(program, io, overrides);
   return program;
 }
 
