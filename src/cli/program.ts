@@ -11,6 +11,7 @@ import { registerKeyCommands } from './key-commands.js';
 import { registerSimulateCommand } from './simulate-command.js';
 import { registerMeteringCommands } from './metering-commands.js';
 import { registerReconcileCommand } from './reconcile-command.js';
+import { registerFakeStripeCommand } from './fake-stripe-command.js';
 
 interface GlobalOptions {
   dataDir?: string;
@@ -76,6 +77,7 @@ export function buildProgram(io: CliIo): Command {
   registerSimulateCommand(program, io);
   registerMeteringCommands(program, io, overrides);
   registerReconcileCommand(program, io, overrides);
+  registerFakeStripeCommand(program, io);
   return program;
 }
 
