@@ -13,9 +13,14 @@ export interface MappingDirectory {
   list(tenantId: string): Promise<ReconcileMapping[]>;
 }
 
-/** The counter value a mapping pushes: sum for sum meters, the max or the last value for `last` meters. */
+const MICRO = 1_000_000n;
+
+/**
+ * What Stripe should hold for a counter: its sum for sum meters, its max or last value for `last`
+ * meters, in whole units — Stripe meter values are whole numbers, so the sync pushes the whole part
+ * (src/sync/push-plan.ts `wholeUnits`) and a fraction below one unit is never a drift.
+ */
 export function pushedValue(aggregation: ReconcileMapping['aggregation'], counter: { sumMicro: bigint; maxMicro: bigint | null; lastMicro: bigint | null }): bigint {
-  if (aggregation === 'sum') return counter.sumMicro;
-  if (aggregation === 'max') return counter.maxMicro ?? 0n;
-  return counter.lastMicro ?? 0n;
+  const value = aggregation === 'sum' ? counter.sumMicro : aggregation === 'max' ? (counter.maxMicro ?? 0n) : (counter.lastMicro ?? 0n);
+  return (value / MICRO) * MICRO;
 }

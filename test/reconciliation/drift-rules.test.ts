@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatPpm, measureDrift } from '../../src/reconciliation/drift.js';
 import { microFromDecimal, microFromNumber, microToDecimal } from '../../src/reconciliation/stripe-value.js';
-import { summaryWindow } from '../../src/reconciliation/summary-window.js';
+import { pushableSeconds, summaryWindow } from '../../src/reconciliation/summary-window.js';
 import { periodRange } from '../../src/reconciliation/period-query.js';
 import { usageLines } from '../../src/reconciliation/invoice-lines.js';
 
@@ -47,13 +47,20 @@ describe('Stripe values to micro-units', () => {
   });
 });
 
-describe('summary windows are minute-aligned and cover the period', () => {
-  it('widens to whole minutes', () => {
+describe('summary windows are the whole minutes inside the period', () => {
+  it('keeps aligned periods as they are and shrinks unaligned ones to whole minutes', () => {
     expect(summaryWindow(Date.UTC(2026, 10, 1, 0, 0, 0), Date.UTC(2026, 11, 1))).toEqual({ startTime: Date.UTC(2026, 10, 1) / 1000, endTime: Date.UTC(2026, 11, 1) / 1000 });
     expect(summaryWindow(Date.UTC(2026, 10, 1, 12, 34, 56), Date.UTC(2026, 11, 1, 12, 34, 56))).toEqual({
-      startTime: Date.UTC(2026, 10, 1, 12, 34) / 1000,
-      endTime: Date.UTC(2026, 11, 1, 12, 35) / 1000,
+      startTime: Date.UTC(2026, 10, 1, 12, 35) / 1000,
+      endTime: Date.UTC(2026, 11, 1, 12, 34) / 1000,
     });
+  });
+  it('never lets two consecutive periods share a minute', () => {
+    const boundary = Date.UTC(2026, 11, 1, 12, 34, 56);
+    const before = summaryWindow(Date.UTC(2026, 10, 1, 12, 34, 56), boundary);
+    const after = summaryWindow(boundary, Date.UTC(2027, 0, 1, 12, 34, 56));
+    expect(before.endTime).toBeLessThanOrEqual(after.startTime);
+    expect(pushableSeconds(boundary, Date.UTC(2027, 0, 1, 12, 34, 56)).first).toBe(after.startTime);
   });
 });
 
