@@ -26,6 +26,8 @@ import { createMetering } from './metering/create-metering.js';
 import { createAlerting } from './alerts/create-alerting.js';
 import { createReconciliation } from './reconciliation/create-reconciliation.js';
 import { syncMappingDirectory } from './reconciliation/sync-mapping-directory.js';
+import { createSync } from './sync/create-sync.js';
+import { createStripeClientFactory } from './stripe/stripe-client.js';
 
 export interface AppOptions {
   clock?: Clock;
@@ -79,7 +81,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   loop.add(every(60_000, () => clock.now(), { name: 'detector-schedule', run: async () => void (await detectorEngine.runSchedule()) }));
   const alerting = createAlerting({ config, store, box, ids, clock, logger, incidents, detectorNames: DETECTORS.map((d) => d.name) });
   for (const task of alerting.tasks) loop.add(task);
-  const reconciliation = createReconciliation({ config, store, tenants, mappings: syncMappingDirectory(store), incidents, ids, clock, logger });
+  const stripeClients = createStripeClientFactory(config.stripe);
+  const sync = createSync({ config: config.sync, store, tenants, stripeClients, incidents, metrics, ids, clock, logger });
+  loop.add(sync.task);
+  const reconciliation = createReconciliation({ config, store, tenants, mappings: syncMappingDirectory(store), incidents, ids, clock, logger, stripeFor: stripeClients });
   for (const task of reconciliation.tasks) loop.add(task);
 
   const services: Services = {
@@ -101,6 +106,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     alertWorker: alerting.worker,
     digests: alerting.digests,
     reconciliation,
+    sync,
     webhookIntake: new WebhookIntake(store, tenants, new TenantRateLimiter(clock, config.webhook.ratePerSecond, config.webhook.burst), clock, config.webhook.toleranceSeconds),
     metrics,
     loop,
@@ -123,6 +129,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await server.close();
       await loop.stop();
       await alerting.stop();
+      await sync.stop();
       await detectorEngine.stop().catch((error) => logger.warn({ err: error }, 'could not release the detector schedule lease'));
       await store.close();
     },

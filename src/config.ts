@@ -53,6 +53,21 @@ export interface Config {
     /** Scheduled reconciliation interval; 0 = only on demand. */
     intervalMs: number;
   };
+  sync: SyncConfig;
+}
+
+/** The usage push to Stripe Billing Meters (see src/sync/README.md). */
+export interface SyncConfig {
+  /** `MW_SYNC_INTERVAL_SECONDS`: one push cycle per interval. */
+  intervalMs: number;
+  /** `MW_SYNC_TRANSPORT`: v1 meter events (one per request) or v2 meter event streams (≤ 100 per request). */
+  transport: 'v1' | 'v2';
+  /** `MW_SYNC_CONCURRENCY`: Stripe calls in flight per Stripe account. */
+  concurrency: number;
+  /** `MW_SYNC_FAILING_CYCLES`: failing cycles in a row before a `usage_push_failing` incident. */
+  failingAfter: number;
+  /** `MW_SYNC_LOOKBACK_DAYS`: periods that ended longer ago are not compared (Stripe takes 35 days). */
+  lookbackMs: number;
 }
 
 /** How the server reaches Stripe's API (see src/stripe/stripe-client.ts). */
@@ -166,6 +181,7 @@ export function parseConfig(env: Env, overrides: ConfigOverrides = {}, cwd = pro
     epsilonPpm: parsePercentPpm('MW_DRIFT_EPSILON_PERCENT', read('MW_DRIFT_EPSILON_PERCENT'), 5_000, problems),
     intervalMs: parseInteger('MW_RECONCILE_INTERVAL_MINUTES', read('MW_RECONCILE_INTERVAL_MINUTES'), 60, 0, 7 * 24 * 60, problems) * 60_000,
   };
+  const sync = parseSync(read, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -185,6 +201,19 @@ export function parseConfig(env: Env, overrides: ConfigOverrides = {}, cwd = pro
     metering,
     stripe,
     reconciliation,
+    sync,
+  };
+}
+
+function parseSync(read: (name: string) => string | undefined, problems: string[]): SyncConfig {
+  const transport = (read('MW_SYNC_TRANSPORT') ?? 'v1').toLowerCase();
+  if (transport !== 'v1' && transport !== 'v2') problems.push(`MW_SYNC_TRANSPORT must be v1 or v2, got "${transport}"`);
+  return {
+    intervalMs: parseInteger('MW_SYNC_INTERVAL_SECONDS', read('MW_SYNC_INTERVAL_SECONDS'), 60, 1, 86_400, problems) * 1000,
+    transport: transport === 'v2' ? 'v2' : 'v1',
+    concurrency: parseInteger('MW_SYNC_CONCURRENCY', read('MW_SYNC_CONCURRENCY'), 4, 1, 64, problems),
+    failingAfter: parseInteger('MW_SYNC_FAILING_CYCLES', read('MW_SYNC_FAILING_CYCLES'), 3, 1, 1000, problems),
+    lookbackMs: parseInteger('MW_SYNC_LOOKBACK_DAYS', read('MW_SYNC_LOOKBACK_DAYS'), 70, 1, 3660, problems) * 86_400_000,
   };
 }
 

@@ -10,8 +10,11 @@ import type { BillingEventRecord } from '../store/store.js';
 export type Severity = 'info' | 'warning' | 'critical';
 export const SEVERITY_RANK: Record<Severity, number> = { info: 1, warning: 2, critical: 3 };
 
-/** `alert_channel` is the subject of the alerts' own `alert_channel_failing` incident. */
-export type SubjectType = 'tenant' | 'customer' | 'charge' | 'subscription' | 'invoice' | 'alert_channel';
+/**
+ * `alert_channel` is the subject of the alerts' own `alert_channel_failing` incident; `usage_mapping`
+ * of the sync's `usage_push_failing` (a mapping id, `:shadow` for its test-mode pushes).
+ */
+export type SubjectType = 'tenant' | 'customer' | 'charge' | 'subscription' | 'invoice' | 'alert_channel' | 'usage_mapping';
 
 /** A stored billing event with its Stripe object parsed. */
 export interface DetectorEvent extends BillingEventRecord {

@@ -17,6 +17,8 @@ import { alertChannelRoutes } from './routes/alert-channel-routes.js';
 import { alertDeliveryRoutes } from './routes/alert-delivery-routes.js';
 import { digestRoutes } from './routes/digest-routes.js';
 import { reconciliationRoutes } from './routes/reconciliation-routes.js';
+import { mappingRoutes } from './routes/mapping-routes.js';
+import { syncRoutes } from './routes/sync-routes.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -74,6 +76,8 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   await app.register(async (scope) => alertDeliveryRoutes(scope, services));
   await app.register(async (scope) => digestRoutes(scope, services));
   await app.register(async (scope) => reconciliationRoutes(scope, services));
+  await app.register(async (scope) => mappingRoutes(scope, services));
+  await app.register(async (scope) => syncRoutes(scope, services));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

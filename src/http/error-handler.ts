@@ -20,6 +20,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   rate_limited: 429,
   internal: 500,
   store_unavailable: 503,
+  stripe_unavailable: 503,
 };
 
 export interface ErrorBody {

@@ -20,6 +20,7 @@ import type { NotificationFanout } from '../alerts/notification-fanout.js';
 import type { DeliveryWorker } from '../alerts/delivery-worker.js';
 import type { DigestService } from '../alerts/digest-service.js';
 import type { Reconciliation } from '../reconciliation/create-reconciliation.js';
+import type { Sync } from '../sync/create-sync.js';
 
 /** What the transports may call; assembled once by the composition root (`app.ts`). */
 export interface Services {
@@ -42,6 +43,7 @@ export interface Services {
   alertWorker: DeliveryWorker;
   digests: DigestService;
   reconciliation: Reconciliation;
+  sync: Sync;
   metrics: Metrics;
   loop: BackgroundLoop;
   load: RequestLoad;

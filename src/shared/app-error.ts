@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'invalid_event'
   | 'alert_target_refused'
   | 'email_not_configured'
+  | 'stripe_unavailable'
   | 'internal';
 
 export class AppError extends Error {

@@ -10,6 +10,8 @@ import { KyselyMeteringStore, type SnapshotOpener } from './kysely-metering-stor
 import type { MeteringStore } from './metering-store.js';
 import { KyselyReconciliationStore } from './kysely-reconciliation-store.js';
 import type { ReconciliationStore } from './reconciliation-store.js';
+import { KyselySyncStore } from './kysely-sync-store.js';
+import type { SyncStore } from './sync-store.js';
 import {
   FEED_START,
   type ApiKeyRecord,
@@ -49,6 +51,7 @@ export class KyselyStore implements Store {
   readonly alerts: AlertStore;
   readonly metering: MeteringStore;
   readonly reconciliation: ReconciliationStore;
+  readonly sync: SyncStore;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -60,6 +63,7 @@ export class KyselyStore implements Store {
     this.alerts = new KyselyAlertStore(db, (operation, fn) => this.guard(operation, fn));
     this.metering = new KyselyMeteringStore(db, this.dialect, (operation, fn) => this.guard(operation, fn), options.openSnapshot);
     this.reconciliation = new KyselyReconciliationStore(db, (operation, fn) => this.guard(operation, fn));
+    this.sync = new KyselySyncStore(db, this.dialect, (operation, fn) => this.guard(operation, fn));
   }
 
   private async guard<T>(operation: string, fn: () => Promise<T>): Promise<T> {

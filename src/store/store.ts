@@ -7,6 +7,7 @@ import type { DetectorStore } from './detector-store.js';
 import type { AlertStore } from './alert-store.js';
 import type { MeteringStore } from './metering-store.js';
 import type { ReconciliationStore } from './reconciliation-store.js';
+import type { SyncStore } from './sync-store.js';
 
 export type StoreDialect = 'sqlite' | 'postgres';
 
@@ -121,6 +122,7 @@ export interface Store {
   readonly alerts: AlertStore;
   readonly metering: MeteringStore;
   readonly reconciliation: ReconciliationStore;
+  readonly sync: SyncStore;
   /** Apply pending migrations; returns the names applied now. */
   migrate(): Promise<string[]>;
   migrationStatus(): Promise<MigrationStatus>;

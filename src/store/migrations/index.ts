@@ -4,6 +4,7 @@ import { foundationMigration } from './0001-foundation.js';
 import { detectorsMigration } from './0002-detectors.js';
 import { alertsMigration } from './0003-alerts.js';
 import { meteringMigration } from './0004-metering.js';
+import { syncMigration } from './0006-sync.js';
 import { reconciliationMigration } from './0008-reconciliation.js';
 
 /** Migrations live in the repo, ordered by name; each takes the dialect where SQL differs. */
@@ -15,6 +16,7 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
         '0002-detectors': detectorsMigration(),
         '0003-alerts': alertsMigration(),
         '0004-metering': meteringMigration(dialect),
+        '0006-sync': syncMigration(),
         '0008-reconciliation': reconciliationMigration(),
       };
     },
