@@ -17,7 +17,8 @@ const num = (v: number | string | bigint): number => Number(v);
 const numOrNull = (v: number | string | bigint | null): number | null => (v === null ? null : Number(v));
 const big = (v: string): bigint => BigInt(v);
 const bigOrNull = (v: string | null): bigint | null => (v === null ? null : BigInt(v));
-const openKey = (mappingId: string, customerRef: string, periodStart: number) => `${mappingId}\u0000${customerRef}\u0000${periodStart}`;
+/** Unambiguous whatever the refs hold (PostgreSQL text takes no NUL separator). */
+const openKey = (mappingId: string, customerRef: string, periodStart: number) => JSON.stringify([mappingId, customerRef, periodStart]);
 
 export class KyselyReconciliationStore implements ReconciliationStore {
   constructor(
