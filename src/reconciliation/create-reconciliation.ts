@@ -24,6 +24,8 @@ export interface Reconciliation {
   parity: InvoiceParity;
   /** Background work: the hourly run (one replica, under a lease) and the invoice-parity feed. */
   tasks: BackgroundTask[];
+  /** Checks the stored invoice events not checked yet (what the background task does each tick). */
+  drainInvoiceParity(): Promise<number>;
 }
 
 export interface ReconciliationDeps {
@@ -64,5 +66,5 @@ export function createReconciliation(deps: ReconciliationDeps): Reconciliation {
       }),
     );
   }
-  return { service, parity, tasks };
+  return { service, parity, tasks, drainInvoiceParity: () => consumer.run(1_000) };
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { StripeClientFactory } from '../stripe/stripe-client.js';
 import { microFromNumber } from './stripe-value.js';
-import { summaryWindow } from './summary-window.js';
+import { summaryWindow } from '../stripe/meter-summary-window.js';
 import { toUsageLine, type UsageLine } from './invoice-lines.js';
 
 const CACHE_MS = 10 * 60_000;

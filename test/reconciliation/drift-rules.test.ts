@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatPpm, measureDrift } from '../../src/reconciliation/drift.js';
 import { microFromDecimal, microFromNumber, microToDecimal } from '../../src/reconciliation/stripe-value.js';
-import { pushableSeconds, summaryWindow } from '../../src/reconciliation/summary-window.js';
+import { pushableSeconds, summaryWindow } from '../../src/stripe/meter-summary-window.js';
 import { periodRange } from '../../src/reconciliation/period-query.js';
 import { usageLines } from '../../src/reconciliation/invoice-lines.js';
 
