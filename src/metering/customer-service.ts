@@ -8,6 +8,7 @@ import { isValidTimeZone } from './zoned-time.js';
 
 export interface CustomerInput {
   stripeCustomerId?: string | null | undefined;
+  stripeTestCustomerId?: string | null | undefined;
   billingAnchor?: string | number | null | undefined;
   timezone?: string | null | undefined;
 }
@@ -15,6 +16,7 @@ export interface CustomerInput {
 export interface CustomerView {
   customerRef: string;
   stripeCustomerId: string | null;
+  stripeTestCustomerId: string | null;
   billingAnchor: string | null;
   timezone: string | null;
   /** The period `now` falls in under the rule in force, and where that rule comes from. */
@@ -37,12 +39,14 @@ export class CustomerService {
     const problems: string[] = [];
     const stripeCustomerId = input.stripeCustomerId ?? null;
     if (stripeCustomerId !== null && !/^cus_[A-Za-z0-9]{1,250}$/.test(stripeCustomerId)) problems.push('stripeCustomerId must be a Stripe customer id (cus_…)');
+    const stripeTestCustomerId = input.stripeTestCustomerId ?? null;
+    if (stripeTestCustomerId !== null && !/^cus_[A-Za-z0-9]{1,250}$/.test(stripeTestCustomerId)) problems.push('stripeTestCustomerId must be a Stripe customer id (cus_…)');
     const billingAnchor = input.billingAnchor === null || input.billingAnchor === undefined ? null : parseTimeInput('billingAnchor', input.billingAnchor, problems) ?? null;
     const timezone = input.timezone ?? null;
     if (timezone !== null && !isValidTimeZone(timezone)) problems.push(`timezone "${timezone}" is not an IANA time zone (e.g. Europe/Paris)`);
     if (problems.length > 0) throw invalidMeteringInput(problems);
     const now = this.clock.now();
-    const saved = await this.store.putCustomer({ tenantId, customerRef, stripeCustomerId, billingAnchor, timezone, createdAt: now, updatedAt: now });
+    const saved = await this.store.putCustomer({ tenantId, customerRef, stripeCustomerId, stripeTestCustomerId, billingAnchor, timezone, createdAt: now, updatedAt: now });
     this.periods.invalidate(tenantId, customerRef);
     return this.view(tenantId, customerRef, saved);
   }
@@ -58,6 +62,7 @@ export class CustomerService {
     return {
       customerRef,
       stripeCustomerId: saved?.stripeCustomerId ?? null,
+      stripeTestCustomerId: saved?.stripeTestCustomerId ?? null,
       billingAnchor: saved?.billingAnchor == null ? null : new Date(saved.billingAnchor).toISOString(),
       timezone: saved?.timezone ?? null,
       currentPeriod: { start: new Date(period.start).toISOString(), end: new Date(period.end).toISOString(), source: period.source },

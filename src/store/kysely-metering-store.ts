@@ -748,11 +748,11 @@ export class KyselyMeteringStore implements MeteringStore {
     return this.guard('putCustomer', async () => {
       const [row] = await this.run(
         this.db,
-        `insert into metering_customers (tenant_id, customer_ref, stripe_customer_id, billing_anchor, timezone, created_at, updated_at) values (?,?,?,?,?,?,?)
-         on conflict (tenant_id, customer_ref) do update set stripe_customer_id = excluded.stripe_customer_id, billing_anchor = excluded.billing_anchor,
-           timezone = excluded.timezone, updated_at = excluded.updated_at
-         returning tenant_id, customer_ref, stripe_customer_id, billing_anchor, timezone, created_at, updated_at`,
-        [customer.tenantId, customer.customerRef, customer.stripeCustomerId, customer.billingAnchor, customer.timezone, customer.createdAt, customer.updatedAt],
+        `insert into metering_customers (tenant_id, customer_ref, stripe_customer_id, stripe_test_customer_id, billing_anchor, timezone, created_at, updated_at) values (?,?,?,?,?,?,?,?)
+         on conflict (tenant_id, customer_ref) do update set stripe_customer_id = excluded.stripe_customer_id, stripe_test_customer_id = excluded.stripe_test_customer_id,
+           billing_anchor = excluded.billing_anchor, timezone = excluded.timezone, updated_at = excluded.updated_at
+         returning tenant_id, customer_ref, stripe_customer_id, stripe_test_customer_id, billing_anchor, timezone, created_at, updated_at`,
+        [customer.tenantId, customer.customerRef, customer.stripeCustomerId, customer.stripeTestCustomerId, customer.billingAnchor, customer.timezone, customer.createdAt, customer.updatedAt],
       );
       return rowToCustomer(row!);
     });
@@ -766,7 +766,7 @@ export class KyselyMeteringStore implements MeteringStore {
         const refs = customerRefs.slice(from, to);
         const rows = await this.run(
           this.db,
-          `select tenant_id, customer_ref, stripe_customer_id, billing_anchor, timezone, created_at, updated_at from metering_customers where tenant_id = ? and customer_ref in (${refs.map(() => '?').join(',')})`,
+          `select tenant_id, customer_ref, stripe_customer_id, stripe_test_customer_id, billing_anchor, timezone, created_at, updated_at from metering_customers where tenant_id = ? and customer_ref in (${refs.map(() => '?').join(',')})`,
           [tenantId, ...refs],
         );
         out.push(...rows.map(rowToCustomer));
@@ -1115,6 +1115,7 @@ function rowToCustomer(r: Row): MeteringCustomerRecord {
     tenantId: r.tenant_id as string,
     customerRef: r.customer_ref as string,
     stripeCustomerId: (r.stripe_customer_id as string | null) ?? null,
+    stripeTestCustomerId: (r.stripe_test_customer_id as string | null) ?? null,
     billingAnchor: numOrNull(r.billing_anchor),
     timezone: (r.timezone as string | null) ?? null,
     createdAt: Number(r.created_at),

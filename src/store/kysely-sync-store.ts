@@ -21,6 +21,8 @@ import type {
 type Guard = <T>(operation: string, fn: () => Promise<T>) => Promise<T>;
 
 const COUNTER_COLUMN = { sum: 'sum_micro', max: 'max_micro', last: 'last_micro' } as const;
+/** Where shadow pushes go: the customer's test-mode id, else the live one (Stripe reports it unknown there). */
+const SHADOW_CUSTOMER = sql`coalesce(k.stripe_test_customer_id, k.stripe_customer_id)`;
 
 const text = (column: string): RawBuilder<string | null> => sql<string | null>`cast(${sql.ref(column)} as text)`;
 
@@ -118,13 +120,14 @@ export class KyselySyncStore implements SyncStore {
   findChangedTargets(tenantId: string, query: TargetQuery) {
     return this.guard('findChangedTargets', async () => {
       const column = sql.ref(`c.${COUNTER_COLUMN[query.aggregation]}`);
+      const customer = query.mode === 'shadow' ? SHADOW_CUSTOMER : sql`k.stripe_customer_id`;
       const result = await sql<{ customer_ref: string; period_start: number; period_end: number; stripe_customer_id: string; value_micro: string | null; state_id: string | null }>`
-        select c.customer_ref, c.period_start, c.period_end, k.stripe_customer_id, cast(${column} as text) as value_micro, s.id as state_id
+        select c.customer_ref, c.period_start, c.period_end, ${customer} as stripe_customer_id, cast(${column} as text) as value_micro, s.id as state_id
         from usage_counters c
         join metering_customers k on k.tenant_id = c.tenant_id and k.customer_ref = c.customer_ref
         left join sync_push_state s on s.tenant_id = c.tenant_id and s.mapping_id = ${query.mappingId} and s.mode = ${query.mode}
           and s.event_name = ${query.eventName} and s.customer_ref = c.customer_ref and s.period_start = c.period_start
-          and s.stripe_customer_id = k.stripe_customer_id
+          and s.stripe_customer_id = ${customer}
         where c.tenant_id = ${tenantId} and c.metric = ${query.metric} and c.period_end > ${query.periodEndAfter}
           and k.stripe_customer_id is not null
           and (s.id is null or s.status in ('detached', 'no_key') or (s.due = 0 and s.target_micro is distinct from ${column}))
@@ -163,16 +166,10 @@ export class KyselySyncStore implements SyncStore {
         .where('mapping_id', '=', mappingId)
         .where('status', '<>', 'detached')
         .where('pending_kind', 'is', null)
-        .where(({ not, exists, selectFrom }) =>
-          not(
-            exists(
-              selectFrom('metering_customers as k')
-                .select('k.customer_ref')
-                .whereRef('k.tenant_id', '=', 'sync_push_state.tenant_id')
-                .whereRef('k.customer_ref', '=', 'sync_push_state.customer_ref')
-                .whereRef('k.stripe_customer_id', '=', 'sync_push_state.stripe_customer_id'),
-            ),
-          ),
+        .where(
+          sql<boolean>`not exists (select 1 from metering_customers k where k.tenant_id = sync_push_state.tenant_id and k.customer_ref = sync_push_state.customer_ref
+            and k.stripe_customer_id is not null
+            and (case when sync_push_state.mode = 'shadow' then ${SHADOW_CUSTOMER} else k.stripe_customer_id end) = sync_push_state.stripe_customer_id)`,
         )
         .returning(stateSelection())
         .execute();

@@ -137,6 +137,8 @@ export interface MeteringCustomerRecord {
   tenantId: string;
   customerRef: string;
   stripeCustomerId: string | null;
+  /** The same customer in the tenant's test-mode account, where shadow pushes go (sync). */
+  stripeTestCustomerId: string | null;
   /** Epoch ms of a period boundary; periods repeat monthly from it. */
   billingAnchor: number | null;
   /** IANA zone the anchor (or the calendar month) is read in; null = UTC. */

@@ -220,6 +220,8 @@ export interface Database {
     tenant_id: string;
     customer_ref: string;
     stripe_customer_id: string | null;
+    /** 0006-sync: the same customer in the test-mode account (shadow pushes). */
+    stripe_test_customer_id: string | null;
     billing_anchor: number | null;
     timezone: string | null;
     created_at: number;

@@ -25,8 +25,10 @@ export interface SyncApp {
   env: Record<string, string>;
   request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown, token?: string): Promise<Res>;
   ingest(events: { metric?: string; customerRef: string; quantity: number; ts?: string; idempotencyKey?: string }[]): Promise<void>;
-  /** Maps a customer ref to a new Stripe customer in the live account (and the same id is used for shadow). */
+  /** Maps a customer ref to a new Stripe customer in the live account; returns its id. */
   mapCustomer(customerRef: string): Promise<string>;
+  /** Also creates the customer in the test-mode account (`stripeTestCustomerId`, where shadow pushes go). */
+  mapCustomerWithShadow(customerRef: string): Promise<{ live: string; test: string }>;
   run(): Promise<any>;
   status(query?: string): Promise<any>;
   /** Sum of the customer's accepted, uncancelled meter events in November, as the fake's summaries compute it. */
@@ -79,6 +81,14 @@ export async function startSync(dialect: Dialect, options: { env?: Record<string
       const res = await request('PUT', `/v1/customers/${encodeURIComponent(customerRef)}`, { stripeCustomerId: customer.id });
       expect(res.status).toBe(200);
       return customer.id;
+    },
+    async mapCustomerWithShadow(customerRef) {
+      const live = fake.account(LIVE_KEY).createCustomer({ name: customerRef });
+      const test = fake.account(TEST_KEY).createCustomer({ name: customerRef });
+      const res = await request('PUT', `/v1/customers/${encodeURIComponent(customerRef)}`, { stripeCustomerId: live.id, stripeTestCustomerId: test.id });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ stripeCustomerId: live.id, stripeTestCustomerId: test.id });
+      return { live: live.id, test: test.id };
     },
     async run() {
       const res = await request('POST', '/v1/sync/run', {});

@@ -12,6 +12,7 @@ const PutBody = Type.Object(
   {
     tenantId: Type.Optional(Type.String({ maxLength: 64 })),
     stripeCustomerId: nullable(Type.String({ maxLength: 255, description: 'cus_…: periods follow this customer’s Stripe subscription' })),
+    stripeTestCustomerId: nullable(Type.String({ maxLength: 255, description: 'cus_… of the same customer in the test-mode account: where shadow pushes go (default: stripeCustomerId)' })),
     billingAnchor: Type.Optional(Type.Union([Type.String({ maxLength: 40 }), Type.Integer({ minimum: 0 }), Type.Null()], { description: 'a period boundary (ISO 8601 or epoch ms); periods repeat monthly from it' })),
     timezone: nullable(Type.String({ maxLength: 64, description: 'IANA zone for the anchor or the calendar month; default UTC' })),
   },
@@ -29,7 +30,7 @@ export async function meteringCustomerRoutes(app: FastifyInstance, services: Ser
     schema: { tags: ['usage'], summary: 'Set how a customer’s billing periods are found (replaces the settings; omitted fields are cleared)', security: bearerAuth, params: Params, body: PutBody, response: errorResponses(400, 401, 403, 503) },
   }, async (request) => {
     const b = request.body;
-    return customers.put(tenantOf(request, b.tenantId), request.params.customerRef, { stripeCustomerId: b.stripeCustomerId, billingAnchor: b.billingAnchor, timezone: b.timezone });
+    return customers.put(tenantOf(request, b.tenantId), request.params.customerRef, { stripeCustomerId: b.stripeCustomerId, stripeTestCustomerId: b.stripeTestCustomerId, billingAnchor: b.billingAnchor, timezone: b.timezone });
   });
 
   app.get<{ Params: Static<typeof Params>; Querystring: Static<typeof TenantQuery> }>('/v1/customers/:customerRef', {

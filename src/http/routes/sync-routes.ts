@@ -22,7 +22,7 @@ const StatusQuery = Type.Object(
     customerRef: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
     mode: Type.Optional(Type.Union([Type.Literal('live'), Type.Literal('shadow')])),
     status: Type.Optional(Status),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 200 })),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: 'items, 1 to 1000, default 200' })),
   },
   { additionalProperties: false },
 );
@@ -55,6 +55,6 @@ export async function syncRoutes(app: FastifyInstance, services: Services): Prom
     },
   }, async (request) => {
     const { tenantId, limit, ...filters } = request.query;
-    return services.sync.status.status(tenantOf(request, tenantId), { ...filters, limit: limit ?? 200 });
+    return services.sync.status.status(tenantOf(request, tenantId), { ...filters, limit: Math.min(1000, Math.max(1, limit === undefined ? 200 : Number(limit))) });
   });
 }

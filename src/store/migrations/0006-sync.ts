@@ -14,6 +14,8 @@ import { sql, type Kysely, type Migration } from 'kysely';
 export function syncMigration(): Migration {
   return {
     async up(db: Kysely<any>) {
+      // Shadow pushes go to the test-mode account, where the customer has another id.
+      await db.schema.alterTable('metering_customers').addColumn('stripe_test_customer_id', 'text').execute();
       await db.schema
         .createTable('sync_mappings')
         .addColumn('id', 'text', (c) => c.primaryKey())
@@ -114,6 +116,7 @@ export function syncMigration(): Migration {
     },
     async down(db: Kysely<any>) {
       for (const t of ['sync_call_stats', 'sync_push_events', 'sync_push_state', 'sync_mappings']) await db.schema.dropTable(t).ifExists().execute();
+      await db.schema.alterTable('metering_customers').dropColumn('stripe_test_customer_id').execute();
     },
   };
 }
