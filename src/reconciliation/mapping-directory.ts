@@ -11,6 +11,8 @@ export interface ReconcileMapping {
 export interface MappingDirectory {
   /** The tenant's enabled mappings. */
   list(tenantId: string): Promise<ReconcileMapping[]>;
+  /** Tell the sync that Stripe holds `acceptedMicro` for this key, so it pushes the difference (see SyncStore.realignAccepted). */
+  realign(key: { tenantId: string; mappingId: string; customerRef: string; periodStart: number; stripeCustomerId: string }, acceptedMicro: bigint, now: number): Promise<'realigned' | 'busy' | 'missing'>;
 }
 
 const MICRO = 1_000_000n;

@@ -11,7 +11,7 @@ import { formatPpm, measureDrift } from './drift.js';
 import { pushedValue, type MappingDirectory, type ReconcileMapping } from './mapping-directory.js';
 import type { StripeMeterReader } from './stripe-meter-reader.js';
 import { microToDecimal } from './stripe-value.js';
-import { stripeKeyMissing } from './reconciliation-errors.js';
+import { correctionDecided, correctionNotApplicable, correctionNotFound, stripeKeyMissing } from './reconciliation-errors.js';
 
 export const USAGE_DRIFT = 'usage_drift';
 
@@ -109,6 +109,31 @@ export class ReconciliationService {
     }
     await this.store.reconciliation.finishRun(tenantId, run.id, run);
     return { run, results, corrections };
+  }
+
+  /**
+   * An operator accepts a proposal: the sync is told what Stripe really holds, and its next cycle
+   * pushes the difference (up: one event; down: cancels within Stripe's 24 h, else a negative event).
+   */
+  async applyCorrection(tenantId: string, id: string, actor: string, reason: string | null): Promise<CorrectionRecord> {
+    const correction = await this.store.reconciliation.getCorrection(tenantId, id);
+    if (!correction) throw correctionNotFound();
+    if (correction.status !== 'proposed') throw correctionDecided(correction.status);
+    const outcome = await this.mappings.realign(
+      { tenantId, mappingId: correction.mappingId, customerRef: correction.customerRef, periodStart: correction.periodStart, stripeCustomerId: correction.stripeCustomerId },
+      correction.stripeMicro,
+      this.clock.now(),
+    );
+    if (outcome === 'busy') throw correctionNotApplicable('The sync is sending to Stripe for this customer right now; apply again in a minute');
+    const decided = await this.store.reconciliation.decideCorrection(tenantId, id, {
+      status: 'applied',
+      actor,
+      // Without a push state the sync has sent nothing for this period yet: its next cycle sends the whole total anyway.
+      reason: reason ?? (outcome === 'missing' ? 'nothing pushed yet for this period: the next sync cycle sends the full total' : null),
+      now: this.clock.now(),
+    });
+    if (!decided) throw correctionDecided('decided');
+    return decided;
   }
 
   /** The scheduled run: every tenant that has a Stripe key and at least one mapping. */

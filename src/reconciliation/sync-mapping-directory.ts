@@ -8,5 +8,6 @@ export function syncMappingDirectory(store: Store): MappingDirectory {
       const mappings = await store.sync.listEnabledMappings(tenantId);
       return mappings.map((m) => ({ id: m.id, tenantId: m.tenantId, metric: m.metric, aggregation: m.aggregation, meterEventName: m.meterEventName, meterId: m.meterId }));
     },
+    realign: (key, acceptedMicro, now) => store.sync.realignAccepted(key, acceptedMicro, now),
   };
 }

@@ -121,6 +121,26 @@ for (const dialect of DIALECTS) {
       expect(next.corrections).toHaveLength(1);
     });
 
+    it('applies a proposal: the sync pushes the difference and the next run finds agreement', async () => {
+      const [proposal] = (await s.request('GET', '/v1/reconciliation/corrections?status=proposed')).body.corrections;
+      expect(proposal).toMatchObject({ customerRef: 'globex', local: '1000', stripe: '1011', delta: '-11' });
+      const applied = await s.request('POST', `/v1/reconciliation/corrections/${proposal.id}/apply`, {});
+      expect(applied.status, JSON.stringify(applied.body)).toBe(200);
+      expect(applied.body).toMatchObject({ status: 'applied' });
+      expect((await s.request('POST', `/v1/reconciliation/corrections/${proposal.id}/apply`, {})).status).toBe(409);
+
+      // Down by 11: the sync cancels its own event still inside Stripe's 24 h window, then re-sends the rest.
+      const cycle = await s.run();
+      const ops = cycle.pushed.filter((p: any) => p.customerRef === 'globex');
+      expect(ops[0]).toMatchObject({ kind: 'cancel', total: '11' });
+      expect(ops.at(-1)).toMatchObject({ kind: 'event', value: '989', total: '1000' });
+      expect(s.stripeTotal(LIVE_KEY, meter, globex)).toBe(1000);
+      const after = await reconcile();
+      expect(resultFor(after, 'globex')).toMatchObject({ status: 'ok', local: '1000', stripe: '1000' });
+      expect(after.corrections).toEqual([]);
+      expect((await incidents('globex'))[0]).toMatchObject({ status: 'resolved' });
+    });
+
     it('refuses without a Stripe key, and keeps tenants apart', async () => {
       const other = await s.request('POST', '/v1/tenants', { name: `no-key-${dialect}` }, ADMIN_TOKEN);
       expect(other.status).toBe(201);

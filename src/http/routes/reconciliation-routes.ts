@@ -148,6 +148,19 @@ export async function reconciliationRoutes(app: FastifyInstance, services: Servi
     return correctionView(decided);
   });
 
+  app.post<{ Params: Static<typeof IdParams>; Querystring: Static<typeof TenantQuery>; Body: Static<typeof DecisionBody> | undefined }>('/v1/reconciliation/corrections/:id/apply', {
+    preHandler: write,
+    schema: {
+      tags: ['sync'],
+      summary: 'Apply a proposed correction: the sync learns what Stripe holds and pushes the difference on its next cycle',
+      security: bearerAuth,
+      params: IdParams,
+      querystring: TenantQuery,
+      body: Type.Optional(DecisionBody),
+      response: errorResponses(400, 401, 403, 404, 409, 503),
+    },
+  }, async (request) => correctionView(await service.applyCorrection(tenantOf(request, request.query.tenantId), request.params.id, actorOf(request), request.body?.reason ?? null)));
+
   app.get<{ Querystring: Static<typeof ParityQuery> }>('/v1/invoice-parity', {
     preHandler: read,
     schema: { tags: ['sync'], summary: 'Invoice usage lines compared with local counters (newest first)', security: bearerAuth, querystring: ParityQuery, response: errorResponses(400, 401, 403, 503) },
