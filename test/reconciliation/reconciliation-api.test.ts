@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, dialectEnabled } from '../support/dialects.js';
 import { ADMIN_TOKEN } from '../support/test-app.js';
+import { runCli } from '../../src/cli/program.js';
 import { LIVE_KEY, NOV, createMeter, startSync, type SyncApp } from '../sync/sync-harness.js';
 
 /**
@@ -139,6 +140,38 @@ for (const dialect of DIALECTS) {
       expect(resultFor(after, 'globex')).toMatchObject({ status: 'ok', local: '1000', stripe: '1000' });
       expect(after.corrections).toEqual([]);
       expect((await incidents('globex'))[0]).toMatchObject({ status: 'resolved' });
+    });
+
+    it('runs from the CLI: exit 0 in agreement, 1 on drift, with the report', async () => {
+      const out: string[] = [];
+      const cli = (argv: string[]) =>
+        runCli(argv, {
+          env: { DATABASE_URL: s.db.databaseUrl, MW_DATA_DIR: s.db.dataDir, LOG_LEVEL: 'silent', ...s.env },
+          cwd: s.db.dataDir,
+          out: (line) => out.push(line),
+          err: (line) => out.push(line),
+          readStdin: async () => '',
+        });
+      expect(await cli(['reconcile', '--period', '2026-11'])).toBe(0);
+      expect(out.join('\n')).toMatch(/0 drifting/);
+      plant(globex, 50);
+      out.length = 0;
+      expect(await cli(['reconcile', '--period', '2026-11', '--json'])).toBe(1);
+      const report = JSON.parse(out.join('\n'));
+      expect(report.run).toMatchObject({ trigger: 'cli', drifted: 1 });
+      expect(report.results.find((r: any) => r.customerRef === 'globex')).toMatchObject({ status: 'drift', stripe: '1050' });
+    });
+
+    it('runs on its own every hour, one replica at a time', async () => {
+      const task = s.app.services.reconciliation.tasks.find((t) => t.name === 'reconciliation')!;
+      const scheduled = async () => (await s.request('GET', '/v1/reconciliation/runs')).body.runs.filter((r: any) => r.trigger === 'schedule').length;
+      await task.run();
+      expect(await scheduled()).toBe(1);
+      await task.run(); // within the hour: nothing
+      expect(await scheduled()).toBe(1);
+      s.clock.advance(3_600_000);
+      await task.run();
+      expect(await scheduled()).toBe(2);
     });
 
     it('refuses without a Stripe key, and keeps tenants apart', async () => {
