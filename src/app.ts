@@ -26,6 +26,8 @@ import { createMetering } from './metering/create-metering.js';
 import { createAlerting } from './alerts/create-alerting.js';
 import { createPricing } from './pricing/create-pricing.js';
 import { createBackfill } from './backfill/create-backfill.js';
+import { createReconciliation } from './reconciliation/create-reconciliation.js';
+import { syncMappingDirectory } from './reconciliation/sync-mapping-directory.js';
 import { createSync } from './sync/create-sync.js';
 import { createStripeClientFactory } from './stripe/stripe-client.js';
 
@@ -81,10 +83,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   loop.add(every(60_000, () => clock.now(), { name: 'detector-schedule', run: async () => void (await detectorEngine.runSchedule()) }));
   const alerting = createAlerting({ config, store, box, ids, clock, logger, incidents, detectorNames: DETECTORS.map((d) => d.name) });
   for (const task of alerting.tasks) loop.add(task);
-  const backfill = createBackfill({ config, store, tenants, ids, clock, logger, metrics });
+  const stripeClients = createStripeClientFactory(config.stripe);
+  const backfill = createBackfill({ config, store, tenants, ids, clock, logger, metrics, stripe: stripeClients });
   for (const task of backfill.tasks) loop.add(task);
-  const sync = createSync({ config: config.sync, store, tenants, stripeClients: createStripeClientFactory(config.stripe), incidents, metrics, ids, clock, logger });
+  const sync = createSync({ config: config.sync, store, tenants, stripeClients, incidents, metrics, ids, clock, logger });
   loop.add(sync.task);
+  const reconciliation = createReconciliation({ config, store, tenants, mappings: syncMappingDirectory(store), incidents, ids, clock, logger, stripeFor: stripeClients });
+  for (const task of reconciliation.tasks) loop.add(task);
 
   const metering = createMetering(store, clock, ids, config.metering, metrics);
   const services: Services = {
@@ -106,6 +111,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     alertFanout: alerting.fanout,
     alertWorker: alerting.worker,
     digests: alerting.digests,
+    reconciliation,
     sync,
     webhookIntake: new WebhookIntake(store, tenants, new TenantRateLimiter(clock, config.webhook.ratePerSecond, config.webhook.burst), clock, config.webhook.toleranceSeconds),
     metrics,

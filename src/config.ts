@@ -48,6 +48,12 @@ export interface Config {
   metering: MeteringConfig;
   stripe: StripeConfig;
   backfill: BackfillConfig;
+  reconciliation: {
+    /** Drift above this many parts per million is reported (MW_DRIFT_EPSILON_PERCENT, default 0.5 %). */
+    epsilonPpm: number;
+    /** Scheduled reconciliation interval; 0 = only on demand. */
+    intervalMs: number;
+  };
   sync: SyncConfig;
 }
 
@@ -187,6 +193,10 @@ export function parseConfig(env: Env, overrides: ConfigOverrides = {}, cwd = pro
     gapfillLookbackMs: parseInteger('MW_GAPFILL_LOOKBACK_HOURS', read('MW_GAPFILL_LOOKBACK_HOURS'), 24, 1, 30 * 24, problems) * 3_600_000,
     maxAttempts: parseInteger('MW_BACKFILL_MAX_ATTEMPTS', read('MW_BACKFILL_MAX_ATTEMPTS'), 8, 1, 100, problems),
   };
+  const reconciliation = {
+    epsilonPpm: parsePercentPpm('MW_DRIFT_EPSILON_PERCENT', read('MW_DRIFT_EPSILON_PERCENT'), 5_000, problems),
+    intervalMs: parseInteger('MW_RECONCILE_INTERVAL_MINUTES', read('MW_RECONCILE_INTERVAL_MINUTES'), 60, 0, 7 * 24 * 60, problems) * 60_000,
+  };
   const sync = parseSync(read, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -207,6 +217,7 @@ export function parseConfig(env: Env, overrides: ConfigOverrides = {}, cwd = pro
     metering,
     stripe,
     backfill,
+    reconciliation,
     sync,
   };
 }
@@ -221,6 +232,18 @@ function parseSync(read: (name: string) => string | undefined, problems: string[
     failingAfter: parseInteger('MW_SYNC_FAILING_CYCLES', read('MW_SYNC_FAILING_CYCLES'), 3, 1, 1000, problems),
     lookbackMs: parseInteger('MW_SYNC_LOOKBACK_DAYS', read('MW_SYNC_LOOKBACK_DAYS'), 70, 1, 3660, problems) * 86_400_000,
   };
+}
+
+/** "0.5" (percent) → 5000 ppm, exactly; up to 4 decimals, 0 < p ≤ 100. */
+function parsePercentPpm(name: string, raw: string | undefined, fallback: number, problems: string[]): number {
+  if (raw === undefined) return fallback;
+  const m = /^(\d{1,3})(?:\.(\d{1,4}))?$/.exec(raw);
+  const ppm = m ? Number(m[1]) * 10_000 + Number((m[2] ?? '').padEnd(4, '0')) : Number.NaN;
+  if (!m || ppm <= 0 || ppm > 1_000_000) {
+    problems.push(`${name} must be a percentage above 0 and at most 100 with up to 4 decimals (e.g. 0.5), got "${raw}"`);
+    return fallback;
+  }
+  return ppm;
 }
 
 function parseStripe(read: (name: string) => string | undefined, problems: string[]): StripeConfig {

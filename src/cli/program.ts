@@ -10,6 +10,7 @@ import { registerTenantCommands } from './tenant-commands.js';
 import { registerKeyCommands } from './key-commands.js';
 import { registerSimulateCommand } from './simulate-command.js';
 import { registerMeteringCommands } from './metering-commands.js';
+import { registerReconcileCommand } from './reconcile-command.js';
 import { registerFakeStripeCommand } from './fake-stripe-command.js';
 import { registerProjectionCommand } from './projection-command.js';
 import { registerBackfillCommand } from './backfill-command.js';
@@ -77,6 +78,7 @@ export function buildProgram(io: CliIo): Command {
   registerKeyCommands(program, io, overrides);
   registerSimulateCommand(program, io);
   registerMeteringCommands(program, io, overrides);
+  registerReconcileCommand(program, io, overrides);
   registerFakeStripeCommand(program, io);
   registerProjectionCommand(program, io, overrides);
   registerBackfillCommand(program, io, overrides);

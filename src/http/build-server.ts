@@ -20,6 +20,7 @@ import { priceRoutes } from './routes/price-routes.js';
 import { projectionRoutes } from './routes/projection-routes.js';
 import { jobRoutes } from './routes/job-routes.js';
 import { backfillRoutes } from './routes/backfill-routes.js';
+import { reconciliationRoutes } from './routes/reconciliation-routes.js';
 import { mappingRoutes } from './routes/mapping-routes.js';
 import { syncRoutes } from './routes/sync-routes.js';
 
@@ -82,6 +83,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   await app.register(async (scope) => projectionRoutes(scope, services));
   await app.register(async (scope) => jobRoutes(scope, services));
   await app.register(async (scope) => backfillRoutes(scope, services));
+  await app.register(async (scope) => reconciliationRoutes(scope, services));
   await app.register(async (scope) => mappingRoutes(scope, services));
   await app.register(async (scope) => syncRoutes(scope, services));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

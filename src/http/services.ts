@@ -21,6 +21,7 @@ import type { DeliveryWorker } from '../alerts/delivery-worker.js';
 import type { DigestService } from '../alerts/digest-service.js';
 import type { Pricing } from '../pricing/create-pricing.js';
 import type { Backfill } from '../backfill/create-backfill.js';
+import type { Reconciliation } from '../reconciliation/create-reconciliation.js';
 import type { Sync } from '../sync/create-sync.js';
 
 /** What the transports may call; assembled once by the composition root (`app.ts`). */
@@ -44,6 +45,7 @@ export interface Services {
   alertFanout: NotificationFanout;
   alertWorker: DeliveryWorker;
   digests: DigestService;
+  reconciliation: Reconciliation;
   sync: Sync;
   metrics: Metrics;
   loop: BackgroundLoop;

@@ -12,6 +12,8 @@ import { KyselyPricingStore } from './kysely-pricing-store.js';
 import type { PricingStore } from './pricing-store.js';
 import { KyselyJobStore } from './kysely-job-store.js';
 import type { JobStore } from './job-store.js';
+import { KyselyReconciliationStore } from './kysely-reconciliation-store.js';
+import type { ReconciliationStore } from './reconciliation-store.js';
 import { KyselySyncStore } from './kysely-sync-store.js';
 import type { SyncStore } from './sync-store.js';
 import {
@@ -54,6 +56,7 @@ export class KyselyStore implements Store {
   readonly metering: MeteringStore;
   readonly pricing: PricingStore;
   readonly jobs: JobStore;
+  readonly reconciliation: ReconciliationStore;
   readonly sync: SyncStore;
 
   constructor(
@@ -67,6 +70,7 @@ export class KyselyStore implements Store {
     this.metering = new KyselyMeteringStore(db, this.dialect, (operation, fn) => this.guard(operation, fn), options.openSnapshot);
     this.pricing = new KyselyPricingStore(db, (operation, fn) => this.guard(operation, fn));
     this.jobs = new KyselyJobStore(db, this.dialect, (operation, fn) => this.guard(operation, fn), eventToRow);
+    this.reconciliation = new KyselyReconciliationStore(db, (operation, fn) => this.guard(operation, fn));
     this.sync = new KyselySyncStore(db, this.dialect, (operation, fn) => this.guard(operation, fn));
   }
 

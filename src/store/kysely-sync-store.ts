@@ -521,6 +521,40 @@ export class KyselySyncStore implements SyncStore {
       return out;
     });
   }
+
+  realignAccepted(key: { tenantId: string; mappingId: string; customerRef: string; periodStart: number; stripeCustomerId: string }, acceptedMicro: bigint, now: number) {
+    return this.guard('realignAccepted', async () => {
+      const where = <Q extends { where: (...args: any[]) => Q }>(q: Q): Q =>
+        q
+          .where('tenant_id', '=', key.tenantId)
+          .where('mapping_id', '=', key.mappingId)
+          .where('mode', '=', 'live')
+          .where('customer_ref', '=', key.customerRef)
+          .where('period_start', '=', key.periodStart)
+          .where('stripe_customer_id', '=', key.stripeCustomerId);
+      const result = await where(
+        this.db
+          .updateTable('sync_push_state')
+          .set((eb) => ({
+            accepted_micro: sql<string>`${acceptedMicro.toString()}`,
+            seq: eb('seq', '+', 1),
+            due: 1,
+            status: 'due',
+            next_attempt_at: now,
+            dirty_since: eb.fn.coalesce('dirty_since', sql<number>`${now}`),
+            consecutive_failures: 0,
+            last_error: null,
+            updated_at: now,
+          })),
+      )
+        .where('pending_kind', 'is', null)
+        .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) > 0) return 'realigned' as const;
+      const exists = await where(this.db.selectFrom('sync_push_state').select('id')).executeTakeFirst();
+      return exists ? ('busy' as const) : ('missing' as const);
+    });
+  }
 }
 
 function isUniqueViolation(error: unknown): boolean {

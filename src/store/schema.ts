@@ -261,6 +261,76 @@ export interface Database {
     updated_at: number;
     updated_by: string;
   };
+  reconciliation_runs: {
+    id: string;
+    tenant_id: string;
+    trigger: string;
+    status: string;
+    checked: number;
+    drifted: number;
+    failed: number;
+    error: string | null;
+    started_at: number;
+    finished_at: number | null;
+  };
+  reconciliation_results: {
+    tenant_id: string;
+    mapping_id: string;
+    customer_ref: string;
+    period_start: number;
+    period_end: number;
+    metric: string;
+    aggregation: string;
+    meter_id: string | null;
+    stripe_customer_id: string;
+    local_micro: string;
+    stripe_micro: string | null;
+    drift_ppm: number | null;
+    status: string;
+    error: string | null;
+    run_id: string;
+    checked_at: number;
+  };
+  reconciliation_corrections: {
+    id: string;
+    tenant_id: string;
+    mapping_id: string;
+    customer_ref: string;
+    period_start: number;
+    period_end: number;
+    stripe_customer_id: string;
+    local_micro: string;
+    stripe_micro: string;
+    delta_micro: string;
+    action: string;
+    status: string;
+    open_key: string | null;
+    seen_runs: number;
+    created_at: number;
+    updated_at: number;
+    decided_at: number | null;
+    decided_by: string | null;
+    decision_reason: string | null;
+  };
+  invoice_parity_checks: {
+    tenant_id: string;
+    invoice_id: string;
+    line_id: string;
+    event_id: string;
+    customer_ref: string | null;
+    stripe_customer_id: string;
+    mapping_id: string | null;
+    metric: string | null;
+    price_id: string | null;
+    period_start: number;
+    period_end: number;
+    invoice_micro: string;
+    local_micro: string | null;
+    drift_ppm: number | null;
+    status: string;
+    detail: string | null;
+    checked_at: number;
+  };
   /** Stripe sync (0006-sync). `*_micro` columns as in metering: read through `cast(… as text)`. */
   sync_mappings: {
     id: string;

@@ -8,6 +8,7 @@ import type { AlertStore } from './alert-store.js';
 import type { MeteringStore } from './metering-store.js';
 import type { PricingStore } from './pricing-store.js';
 import type { JobStore } from './job-store.js';
+import type { ReconciliationStore } from './reconciliation-store.js';
 import type { SyncStore } from './sync-store.js';
 
 export type StoreDialect = 'sqlite' | 'postgres';
@@ -124,6 +125,7 @@ export interface Store {
   readonly metering: MeteringStore;
   readonly pricing: PricingStore;
   readonly jobs: JobStore;
+  readonly reconciliation: ReconciliationStore;
   readonly sync: SyncStore;
   /** Apply pending migrations; returns the names applied now. */
   migrate(): Promise<string[]>;

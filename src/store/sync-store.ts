@@ -226,4 +226,11 @@ export interface SyncStore {
   callStats(tenantId: string): Promise<Record<SyncMode, { calls: number; operations: number }>>;
   /** The oldest dirty time among due states, per mode, across tenants (the lag gauge). */
   oldestDue(): Promise<Record<SyncMode, number | null>>;
+
+  /**
+   * An operator applied a reconciliation correction: what Stripe holds is `acceptedMicro`, not what
+   * this state remembered. Sets it, starts a new identifier sequence and makes the state due, so the
+   * next cycle pushes (or cancels) the difference. 'busy' while an operation is in flight or claimed.
+   */
+  realignAccepted(key: { tenantId: string; mappingId: string; customerRef: string; periodStart: number; stripeCustomerId: string }, acceptedMicro: bigint, now: number): Promise<'realigned' | 'busy' | 'missing'>;
 }

@@ -1,4 +1,5 @@
 import type { MappingAggregation } from '../store/sync-store.js';
+import { pushableSeconds } from '../stripe/meter-summary-window.js';
 
 const MICRO = 1_000_000n;
 const DAY_S = 86_400;
@@ -52,7 +53,8 @@ export function pushTarget(aggregation: MappingAggregation, counterMicro: bigint
  *   difference, if any, is pushed by the next step); with nothing cancellable, one negative event,
  *   Stripe's documented correction for older usage.
  * - max/last: one event with the current value, whichever the direction.
- * Event timestamps fall inside the period: now, or the period's last second once it has ended.
+ * Event timestamps fall inside the period's whole minutes (meter-summary-window.ts): now, or the last
+ * second of its last whole minute once it has ended.
  */
 export function planNextOp(input: PlanInput): Plan {
   const target = pushTarget(input.aggregation, input.counterMicro, input.acceptedMicro);
@@ -65,8 +67,8 @@ export function planNextOp(input: PlanInput): Plan {
   }
 
   const nowS = Math.floor(input.now / 1000);
-  const first = Math.ceil(input.periodStart / 1000);
-  const last = Math.floor((input.periodEnd - 1) / 1000);
+  // Inside the period's whole minutes: Stripe summarises by minute, and reconciliation asks for exactly these.
+  const { first, last } = pushableSeconds(input.periodStart, input.periodEnd);
   const ts = Math.min(Math.max(nowS, first), last);
   if (ts > nowS + FUTURE_ALLOWANCE_S) return { kind: 'not_yet', at: (first - FUTURE_ALLOWANCE_S) * 1000 };
   if (ts < nowS - STRIPE_MAX_AGE_S + AGE_MARGIN_S) {

@@ -7,6 +7,7 @@ import { meteringMigration } from './0004-metering.js';
 import { pricingMigration } from './0005-pricing.js';
 import { syncMigration } from './0006-sync.js';
 import { jobsMigration } from './0007-jobs.js';
+import { reconciliationMigration } from './0008-reconciliation.js';
 
 /** Migrations live in the repo, ordered by name; each takes the dialect where SQL differs. */
 export function migrationProvider(dialect: StoreDialect): MigrationProvider {
@@ -20,6 +21,7 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
         '0005-pricing': pricingMigration(),
         '0006-sync': syncMigration(),
         '0007-jobs': jobsMigration(),
+        '0008-reconciliation': reconciliationMigration(),
       };
     },
   };
