@@ -11,6 +11,7 @@ import type {
   RollupRecord,
   RollupValue,
 } from '../store/metering-store.js';
+import { addToRollup, HOUR_MS, rollupId } from '../store/add-to-rollup.js';
 
 /**
  * THE definition of a counter, as a fold over the ledger:
@@ -109,7 +110,6 @@ export interface FoldOptions {
   maxCounters?: number;
 }
 
-const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 /** When no counter tells the longest period: a year covers every subscription interval Stripe has. */
 const DEFAULT_LOOKBACK_MS = 366 * DAY_MS;
@@ -217,7 +217,7 @@ async function foldInSnapshot(reader: MeteringReader, tenantId: string, scope: L
         window = day;
       }
       result.eventsRead += 1;
-      if (e.ts >= rollFrom && e.ts < rollTo) addRollup(rollups, e);
+      if (e.ts >= rollFrom && e.ts < rollTo) addToRollup(rollups, e);
       if (!e.late && e.periodEnd > since && e.periodStart < until) {
         const id = counterId(e);
         let o = open.get(id);
@@ -271,23 +271,6 @@ function foldWithAdjustments(fold: LedgerCounterFold, adjustments: AdjustmentRec
   return fold.result();
 }
 
-function addRollup(rollups: Map<string, RollupRecord>, e: { tenantId: string; ts: number; metric: string; customerRef: string; quantityMicro: bigint; late: boolean }): void {
-  const hourStart = Math.floor(e.ts / HOUR_MS) * HOUR_MS;
-  const id = `${hourStart}\u0000${e.metric}\u0000${e.customerRef}`;
-  let r = rollups.get(id);
-  if (!r) {
-    r = { tenantId: e.tenantId, hourStart, metric: e.metric, customerRef: e.customerRef, sumMicro: 0n, eventCount: 0, lateSumMicro: 0n, lateCount: 0 };
-    rollups.set(id, r);
-  }
-  if (e.late) {
-    r.lateSumMicro += e.quantityMicro;
-    r.lateCount += 1;
-  } else {
-    r.sumMicro += e.quantityMicro;
-    r.eventCount += 1;
-  }
-}
-
 export function sameCounter(stored: CounterValue | undefined, folded: CounterValue | undefined): boolean {
   if (!stored || !folded) return stored === folded || (!folded && !!stored && isEmptyCounter(stored));
   return (
@@ -311,10 +294,6 @@ function sameRollup(a: RollupValue, b: RollupValue): boolean {
 
 function counterId(c: { metric: string; customerRef: string; periodStart: number }): string {
   return `${c.periodStart}\u0000${c.metric}\u0000${c.customerRef}`;
-}
-
-function rollupId(r: RollupKey): string {
-  return `${r.hourStart}\u0000${r.metric}\u0000${r.customerRef}`;
 }
 
 export function counterValue(c: CounterValue): CounterValue {

@@ -1,5 +1,7 @@
 import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
+import { SqlWhere } from './sql-where.js';
+import { addToRollup, HOUR_MS } from './add-to-rollup.js';
 import type { StoreDialect } from './store.js';
 import type {
   AdjustmentQuery,
@@ -118,7 +120,50 @@ const ROLLUP_UPSERT_TAIL = `on conflict (tenant_id, hour_start, metric, customer
 
 const ROLLUP_COLUMNS = ['tenant_id', 'hour_start', 'metric', 'customer_ref', 'sum_micro', 'event_count', 'late_sum_micro', 'late_count'] as const;
 
-const HOUR_MS = 3_600_000;
+/** An aggregate table the ingest upserts into: its multi-row statement kind, row width, and PostgreSQL unnest statement. */
+interface UpsertTable {
+  kind: 'counters' | 'rollups';
+  width: number;
+  unnest: string;
+}
+
+const COUNTER_UPSERT: UpsertTable = {
+  kind: 'counters',
+  width: COUNTER_COLUMNS.length,
+  unnest: `insert into usage_counters (${COUNTER_COLUMNS.join(',')}) ${unnestSelect(COUNTER_COLUMNS, COUNTER_TYPES)} ${COUNTER_UPSERT_TAIL}`,
+};
+
+const ROLLUP_UPSERT: UpsertTable = {
+  kind: 'rollups',
+  width: ROLLUP_COLUMNS.length,
+  unnest: `insert into usage_rollups (${ROLLUP_COLUMNS.join(',')}) ${unnestSelect(ROLLUP_COLUMNS, ROLLUP_TYPES)} ${ROLLUP_UPSERT_TAIL}`,
+};
+
+/** Writes one row's parameters into `into` from index `at`, in its table's column order. */
+type RowWriter<T> = (item: T, into: unknown[], at: number) => void;
+
+/** Row-major parameters of items [from, to): one array, no per-row arrays (the ingest path runs this per batch). */
+function rowParams<T>(items: readonly T[], from: number, to: number, width: number, write: RowWriter<T>): unknown[] {
+  const params: unknown[] = new Array((to - from) * width);
+  for (let i = from, at = 0; i < to; i++, at += width) write(items[i]!, params, at);
+  return params;
+}
+
+/** One counter row, by its primary key; parameters from `counterKeyParams`. */
+const COUNTER_KEY_WHERE = 'tenant_id = ? and period_start = ? and metric = ? and customer_ref = ?';
+const counterKeyParams = (key: CounterKey): unknown[] => [key.tenantId, key.periodStart, key.metric, key.customerRef];
+
+/** One rollup row, by its primary key; parameters from `rollupKeyParams`. */
+const ROLLUP_KEY_WHERE = 'tenant_id = ? and hour_start = ? and metric = ? and customer_ref = ?';
+const rollupKeyParams = (key: RollupKey): unknown[] => [key.tenantId, key.hourStart, key.metric, key.customerRef];
+
+const CUSTOMER_COLUMNS = 'tenant_id, customer_ref, stripe_customer_id, stripe_test_customer_id, billing_anchor, timezone, created_at, updated_at';
+
+/** A single adjustment; unlike the batch insert of late events, a clash is an error here. */
+const ADJUSTMENT_INSERT = `insert into usage_adjustments (${ADJUSTMENT_COLUMNS.join(',')}) values (${ADJUSTMENT_COLUMNS.map(() => '?').join(',')})`;
+
+/** The ledger's keyset order: pages of events continue from a (ts, idem_key) position. */
+const EVENT_ORDER = ['ts', 'idem_key'] as const;
 
 /** A counter increment (or a whole counter when written from a fold). */
 interface CounterDelta extends CounterKey, CounterValue {
@@ -360,49 +405,44 @@ export class KyselyMeteringStore implements MeteringStore {
     }
   }
 
-  private async upsertCounters(db: Db, deltas: CounterDelta[], now: number): Promise<void> {
-    if (deltas.length === 0) return;
+  /** PostgreSQL: the whole list in one unnest statement. SQLite: multi-row statements of cacheable shapes. */
+  private async upsertRows<T>(db: Db, table: UpsertTable, items: readonly T[], write: RowWriter<T>): Promise<void> {
+    if (items.length === 0) return;
     if (this.dialect === 'postgres') {
-      const columns: unknown[][] = COUNTER_COLUMNS.map(() => new Array(deltas.length));
-      deltas.forEach((c, r) => {
-        const row = [c.tenantId, c.periodStart, c.metric, c.customerRef, c.periodEnd, this.micro(c.sumMicro), this.micro(c.maxMicro), this.micro(c.lastMicro), c.lastTs, c.lastKey, c.eventCount, now];
-        for (let k = 0; k < row.length; k++) columns[k]![r] = row[k];
-      });
-      await this.runRaw(db, `insert into usage_counters (${COUNTER_COLUMNS.join(',')}) ${unnestSelect(COUNTER_COLUMNS, COUNTER_TYPES)} ${COUNTER_UPSERT_TAIL}`, columns);
+      await this.runRaw(db, table.unnest, columnsOf(rowParams(items, 0, items.length, table.width, write), table.width));
       return;
     }
-    for (const [from, to] of slices(deltas.length)) {
-      const slice = deltas.slice(from, to);
-      const params: unknown[] = [];
-      for (const c of slice) {
-        params.push(
-          c.tenantId, c.periodStart, c.metric, c.customerRef, c.periodEnd, this.micro(c.sumMicro), this.micro(c.maxMicro),
-          this.micro(c.lastMicro), c.lastTs, c.lastKey, c.eventCount, now,
-        );
-      }
-      await this.run(db, this.multiRow('counters', slice.length), params);
-    }
+    for (const [from, to] of slices(items.length)) await this.run(db, this.multiRow(table.kind, to - from), rowParams(items, from, to, table.width, write));
   }
 
-  private async upsertRollups(db: Db, rollups: RollupRecord[]): Promise<void> {
-    if (rollups.length === 0) return;
-    if (this.dialect === 'postgres') {
-      const columns: unknown[][] = ROLLUP_COLUMNS.map(() => new Array(rollups.length));
-      rollups.forEach((r, i) => {
-        const row = [r.tenantId, r.hourStart, r.metric, r.customerRef, this.micro(r.sumMicro), r.eventCount, this.micro(r.lateSumMicro), r.lateCount];
-        for (let k = 0; k < row.length; k++) columns[k]![i] = row[k];
-      });
-      await this.runRaw(db, `insert into usage_rollups (${ROLLUP_COLUMNS.join(',')}) ${unnestSelect(ROLLUP_COLUMNS, ROLLUP_TYPES)} ${ROLLUP_UPSERT_TAIL}`, columns);
-      return;
-    }
-    for (const [from, to] of slices(rollups.length)) {
-      const slice = rollups.slice(from, to);
-      const params: unknown[] = [];
-      for (const r of slice) {
-        params.push(r.tenantId, r.hourStart, r.metric, r.customerRef, this.micro(r.sumMicro), r.eventCount, this.micro(r.lateSumMicro), r.lateCount);
-      }
-      await this.run(db, this.multiRow('rollups', slice.length), params);
-    }
+  private upsertCounters(db: Db, deltas: CounterDelta[], now: number): Promise<void> {
+    return this.upsertRows(db, COUNTER_UPSERT, deltas, (c, into, at) => {
+      into[at] = c.tenantId;
+      into[at + 1] = c.periodStart;
+      into[at + 2] = c.metric;
+      into[at + 3] = c.customerRef;
+      into[at + 4] = c.periodEnd;
+      into[at + 5] = this.micro(c.sumMicro);
+      into[at + 6] = this.micro(c.maxMicro);
+      into[at + 7] = this.micro(c.lastMicro);
+      into[at + 8] = c.lastTs;
+      into[at + 9] = c.lastKey;
+      into[at + 10] = c.eventCount;
+      into[at + 11] = now;
+    });
+  }
+
+  private upsertRollups(db: Db, rollups: RollupRecord[]): Promise<void> {
+    return this.upsertRows(db, ROLLUP_UPSERT, rollups, (r, into, at) => {
+      into[at] = r.tenantId;
+      into[at + 1] = r.hourStart;
+      into[at + 2] = r.metric;
+      into[at + 3] = r.customerRef;
+      into[at + 4] = this.micro(r.sumMicro);
+      into[at + 5] = r.eventCount;
+      into[at + 6] = this.micro(r.lateSumMicro);
+      into[at + 7] = r.lateCount;
+    });
   }
 
   private async insertAdjustments(db: Db, adjustments: AdjustmentRecord[]): Promise<void> {
@@ -425,51 +465,28 @@ export class KyselyMeteringStore implements MeteringStore {
 
   listEvents(tenantId: string, query: EventQuery): Promise<EventPage> {
     return this.guard('listEvents', async () => {
-      const where: string[] = ['tenant_id = ?'];
-      const params: unknown[] = [tenantId];
-      if (query.since !== undefined) {
-        where.push('ts >= ?');
-        params.push(query.since);
-      }
-      if (query.until !== undefined) {
-        where.push('ts < ?');
-        params.push(query.until);
-      }
-      if (query.before) {
-        where.push('(ts < ? or (ts = ? and idem_key < ?))');
-        params.push(query.before.ts, query.before.ts, query.before.key);
-      }
+      const where = SqlWhere.of('tenant_id = ?', tenantId)
+        .andIfSet('ts >= ?', query.since)
+        .andIfSet('ts < ?', query.until)
+        .andBeyond(EVENT_ORDER, query.before && [query.before.ts, query.before.key], 'desc');
       const filtered = query.metric !== undefined || query.customerRef !== undefined;
       let boundary: { ts: number; key: string } | null = null;
       if (filtered) {
         // The scan budget: the position `scanLimit` rows down the time index bounds the filtered read.
         const rows = await this.run<{ ts: number; idem_key: string }>(
           this.db,
-          `select ts, idem_key from usage_events where ${where.join(' and ')} order by ts desc, idem_key desc limit 1 offset ?`,
-          [...params, query.scanLimit],
+          `select ts, idem_key from usage_events where ${where} order by ts desc, idem_key desc limit 1 offset ?`,
+          [...where.params, query.scanLimit],
         );
         const b = rows[0];
         if (b) boundary = { ts: Number(b.ts), key: b.idem_key };
       }
-      const filters = [...where];
-      const filterParams = [...params];
-      if (query.metric !== undefined) {
-        filters.push('metric = ?');
-        filterParams.push(query.metric);
-      }
-      if (query.customerRef !== undefined) {
-        filters.push('customer_ref = ?');
-        filterParams.push(query.customerRef);
-      }
-      if (boundary) {
-        filters.push('(ts > ? or (ts = ? and idem_key >= ?))');
-        filterParams.push(boundary.ts, boundary.ts, boundary.key);
-      }
-      const rows = await this.run(
-        this.db,
-        `select ${EVENT_SELECT} from usage_events where ${filters.join(' and ')} order by ts desc, idem_key desc limit ?`,
-        [...filterParams, query.limit],
-      );
+      const filters = where
+        .copy()
+        .andIfSet('metric = ?', query.metric)
+        .andIfSet('customer_ref = ?', query.customerRef)
+        .andBeyond(EVENT_ORDER, boundary ? [boundary.ts, boundary.key] : undefined, 'asc', true);
+      const rows = await this.run(this.db, `select ${EVENT_SELECT} from usage_events where ${filters} order by ts desc, idem_key desc limit ?`, [...filters.params, query.limit]);
       const events = rows.map(rowToEvent);
       // The boundary row itself was read (>=), so continuing strictly after it loses nothing.
       return { events, scannedTo: boundary && events.length < query.limit ? boundary : null };
@@ -478,17 +495,8 @@ export class KyselyMeteringStore implements MeteringStore {
 
   getCounters(tenantId: string, query: { customerRef: string; periodStart: number; metric?: string }): Promise<CounterRecord[]> {
     return this.guard('getCounters', async () => {
-      const params: unknown[] = [tenantId, query.customerRef, query.periodStart];
-      let extra = '';
-      if (query.metric !== undefined) {
-        extra = ' and metric = ?';
-        params.push(query.metric);
-      }
-      const rows = await this.run(
-        this.db,
-        `select ${COUNTER_SELECT} from usage_counters${this.using('usage_counters_customer')} where tenant_id = ? and customer_ref = ? and period_start = ?${extra} order by metric`,
-        params,
-      );
+      const where = SqlWhere.of('tenant_id = ? and customer_ref = ? and period_start = ?', tenantId, query.customerRef, query.periodStart).andIfSet('metric = ?', query.metric);
+      const rows = await this.run(this.db, `select ${COUNTER_SELECT} from usage_counters${this.using('usage_counters_customer')} where ${where} order by metric`, where.params);
       return rows.map(rowToCounter);
     });
   }
@@ -506,17 +514,12 @@ export class KyselyMeteringStore implements MeteringStore {
 
   snapshot<T>(fn: (reader: MeteringReader) => Promise<T>): Promise<T> {
     return this.guard('snapshot', async () => {
-      if (this.dialect === 'postgres') {
-        return this.db
-          .transaction()
-          .setIsolationLevel('repeatable read')
-          .setAccessMode('read only')
-          .execute((trx) => fn(new KyselyMeteringReader(trx, (db, t, p) => this.run(db, t, p))));
-      }
+      const read = (trx: Transaction<Database>) => fn(new KyselyMeteringReader(trx, (db, t, p) => this.run(db, t, p)));
+      if (this.dialect === 'postgres') return this.db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(read);
       const opened = this.openSnapshot?.();
-      if (!opened) return this.db.transaction().execute((trx) => fn(new KyselyMeteringReader(trx, (db, t, p) => this.run(db, t, p))));
+      if (!opened) return this.db.transaction().execute(read);
       try {
-        return await opened.db.transaction().execute((trx) => fn(new KyselyMeteringReader(trx, (db, t, p) => this.run(db, t, p))));
+        return await opened.db.transaction().execute(read);
       } finally {
         await opened.close();
       }
@@ -529,10 +532,15 @@ export class KyselyMeteringStore implements MeteringStore {
     return this.guard('refoldCounter', () => this.db.transaction().execute((trx) => this.refoldCounterIn(trx, key, fold, now)));
   }
 
+  private async selectCounterForUpdate(trx: Transaction<Database>, keyParams: unknown[]): Promise<CounterRecord | undefined> {
+    const [row] = await this.run(trx, `select ${COUNTER_SELECT} from usage_counters where ${COUNTER_KEY_WHERE}${this.forUpdate()}`, keyParams);
+    return row ? rowToCounter(row) : undefined;
+  }
+
   private async lockCounter(trx: Transaction<Database>, key: CounterKey & { periodEnd: number }, now: number): Promise<CounterRecord | undefined> {
-    const keyParams = [key.tenantId, key.periodStart, key.metric, key.customerRef];
-    const before = await this.run(trx, `select ${COUNTER_SELECT} from usage_counters where tenant_id = ? and period_start = ? and metric = ? and customer_ref = ?${this.forUpdate()}`, keyParams);
-    if (before[0]) return rowToCounter(before[0]);
+    const keyParams = counterKeyParams(key);
+    const before = await this.selectCounterForUpdate(trx, keyParams);
+    if (before) return before;
     // No row to lock: create an empty one (a writer on SQLite from here on), then lock it. A
     // concurrent ingest creating it first makes our insert wait for its commit, then do nothing.
     await this.run(
@@ -540,8 +548,7 @@ export class KyselyMeteringStore implements MeteringStore {
       `insert into usage_counters (${COUNTER_COLUMNS.join(',')}) values (?,?,?,?,?,?,null,null,null,null,0,?) on conflict do nothing`,
       [...keyParams, key.periodEnd, this.micro(0n), now],
     );
-    const locked = await this.run(trx, `select ${COUNTER_SELECT} from usage_counters where tenant_id = ? and period_start = ? and metric = ? and customer_ref = ?${this.forUpdate()}`, keyParams);
-    const row = locked[0] ? rowToCounter(locked[0]) : undefined;
+    const row = await this.selectCounterForUpdate(trx, keyParams);
     // An empty placeholder we just made is "no counter" to the caller.
     return row && row.eventCount === 0 && row.sumMicro === 0n && row.lastTs === null ? undefined : row;
   }
@@ -578,15 +585,15 @@ export class KyselyMeteringStore implements MeteringStore {
     fold.addEvents(aggregate);
     fold.addAdjustments(adjustments);
     const value = fold.result();
-    const keyParams = [key.tenantId, key.periodStart, key.metric, key.customerRef];
+    const keyParams = counterKeyParams(key);
     if (value === undefined) {
-      await this.run(trx, 'delete from usage_counters where tenant_id = ? and period_start = ? and metric = ? and customer_ref = ?', keyParams);
+      await this.run(trx, `delete from usage_counters where ${COUNTER_KEY_WHERE}`, keyParams);
       return { before, after: undefined };
     }
     await this.run(
       trx,
       `update usage_counters set period_end = ?, sum_micro = ?, max_micro = ?, last_micro = ?, last_ts = ?, last_key = ?, event_count = ?, updated_at = ?
-       where tenant_id = ? and period_start = ? and metric = ? and customer_ref = ?`,
+       where ${COUNTER_KEY_WHERE}`,
       [periodEnd, this.micro(value.sumMicro), this.micro(value.maxMicro), this.micro(value.lastMicro), value.lastTs, value.lastKey, value.eventCount, now, ...keyParams],
     );
     const after: CounterRecord = { ...key, periodEnd, ...value, updatedAt: now };
@@ -596,15 +603,14 @@ export class KyselyMeteringStore implements MeteringStore {
   refoldRollup(key: RollupKey) {
     return this.guard('refoldRollup', () =>
       this.db.transaction().execute(async (trx) => {
-        const keyParams = [key.tenantId, key.hourStart, key.metric, key.customerRef];
-        const where = 'tenant_id = ? and hour_start = ? and metric = ? and customer_ref = ?';
+        const keyParams = rollupKeyParams(key);
         // Lock (creating a zero row if needed) before reading the ledger, as for counters.
         await this.run(trx, `insert into usage_rollups (${ROLLUP_COLUMNS.join(',')}) values (?,?,?,?,?,0,?,0) on conflict do nothing`, [
           ...keyParams,
           this.micro(0n),
           this.micro(0n),
         ]);
-        const [locked] = await this.run(trx, `select ${ROLLUP_SELECT} from usage_rollups where ${where}${this.forUpdate()}`, keyParams);
+        const [locked] = await this.run(trx, `select ${ROLLUP_SELECT} from usage_rollups where ${ROLLUP_KEY_WHERE}${this.forUpdate()}`, keyParams);
         const beforeRow = locked ? rowToRollup(locked) : undefined;
         const before = beforeRow && (beforeRow.eventCount > 0 || beforeRow.lateCount > 0 || beforeRow.sumMicro !== 0n || beforeRow.lateSumMicro !== 0n) ? beforeRow : undefined;
         const [agg] = await this.run<{ n: number | string; s: string; ln: number | string; ls: string }>(
@@ -618,10 +624,10 @@ export class KyselyMeteringStore implements MeteringStore {
         );
         const value = { sumMicro: BigInt(agg?.s ?? '0'), eventCount: Number(agg?.n ?? 0), lateSumMicro: BigInt(agg?.ls ?? '0'), lateCount: Number(agg?.ln ?? 0) };
         if (value.eventCount === 0 && value.lateCount === 0) {
-          await this.run(trx, `delete from usage_rollups where ${where}`, keyParams);
+          await this.run(trx, `delete from usage_rollups where ${ROLLUP_KEY_WHERE}`, keyParams);
           return { before, after: undefined };
         }
-        await this.run(trx, `update usage_rollups set sum_micro = ?, event_count = ?, late_sum_micro = ?, late_count = ? where ${where}`, [
+        await this.run(trx, `update usage_rollups set sum_micro = ?, event_count = ?, late_sum_micro = ?, late_count = ? where ${ROLLUP_KEY_WHERE}`, [
           this.micro(value.sumMicro),
           value.eventCount,
           this.micro(value.lateSumMicro),
@@ -637,7 +643,7 @@ export class KyselyMeteringStore implements MeteringStore {
 
   insertAdjustment(adjustment: AdjustmentRecord): Promise<void> {
     return this.guard('insertAdjustment', async () => {
-      await this.run(this.db, `insert into usage_adjustments (${ADJUSTMENT_COLUMNS.join(',')}) values ${KyselyMeteringStore.values(1, ADJUSTMENT_COLUMNS.length)}`, this.adjustmentParams(adjustment));
+      await this.run(this.db, ADJUSTMENT_INSERT, this.adjustmentParams(adjustment));
     });
   }
 
@@ -652,31 +658,33 @@ export class KyselyMeteringStore implements MeteringStore {
 
   listAdjustments(tenantId: string, query: AdjustmentQuery): Promise<AdjustmentRecord[]> {
     return this.guard('listAdjustments', async () => {
-      const where = ['tenant_id = ?'];
-      const params: unknown[] = [tenantId];
-      if (query.statuses && query.statuses.length > 0) {
-        where.push(`status in (${query.statuses.map(() => '?').join(',')})`);
-        params.push(...query.statuses);
-      }
-      if (query.kinds && query.kinds.length > 0) {
-        where.push(`kind in (${query.kinds.map(() => '?').join(',')})`);
-        params.push(...query.kinds);
-      }
-      if (query.metric !== undefined) {
-        where.push('metric = ?');
-        params.push(query.metric);
-      }
-      if (query.customerRef !== undefined) {
-        where.push('customer_ref = ?');
-        params.push(query.customerRef);
-      }
-      if (query.before) {
-        where.push('(created_at < ? or (created_at = ? and id < ?))');
-        params.push(query.before.createdAt, query.before.createdAt, query.before.id);
-      }
-      const rows = await this.run(this.db, `select ${ADJUSTMENT_SELECT} from usage_adjustments where ${where.join(' and ')} order by created_at desc, id desc limit ?`, [...params, query.limit]);
+      const where = SqlWhere.of('tenant_id = ?', tenantId)
+        .andIn('status', query.statuses)
+        .andIn('kind', query.kinds)
+        .andIfSet('metric = ?', query.metric)
+        .andIfSet('customer_ref = ?', query.customerRef)
+        .andBeyond(['created_at', 'id'], query.before && [query.before.createdAt, query.before.id], 'desc');
+      const rows = await this.run(this.db, `select ${ADJUSTMENT_SELECT} from usage_adjustments where ${where} order by created_at desc, id desc limit ?`, [...where.params, query.limit]);
       return rows.map(rowToAdjustment);
     });
+  }
+
+  /**
+   * A conditional change of one adjustment (`set` applies only while `condition` holds): the changed
+   * row (`moved`), else the row as it now is, else undefined when there is no such adjustment.
+   */
+  private async transitionAdjustment(
+    trx: Transaction<Database>,
+    tenantId: string,
+    id: string,
+    set: string,
+    setParams: unknown[],
+    condition: string,
+  ): Promise<{ adjustment: AdjustmentRecord; moved: boolean } | undefined> {
+    const [row] = await this.run(trx, `update usage_adjustments set ${set} where tenant_id = ? and id = ? and ${condition} returning ${ADJUSTMENT_SELECT}`, [...setParams, tenantId, id]);
+    if (row) return { adjustment: rowToAdjustment(row), moved: true };
+    const current = await this.getAdjustmentIn(trx, tenantId, id);
+    return current && { adjustment: current, moved: false };
   }
 
   approveAdjustment(tenantId: string, id: string, actor: string, now: number) {
@@ -684,19 +692,10 @@ export class KyselyMeteringStore implements MeteringStore {
       this.db.transaction().execute(async (trx) => {
         // The status move is the gate: of two concurrent approvals, the second waits for the first
         // (row lock on PostgreSQL, the single writer on SQLite), then matches no row.
-        const moved = await this.run(
-          trx,
-          `update usage_adjustments set status = 'approved', decided_at = ?, decided_by = ? where tenant_id = ? and id = ? and status = 'pending' returning ${ADJUSTMENT_SELECT}`,
-          [now, actor, tenantId, id],
-        );
-        const row = moved[0];
-        if (!row) {
-          const current = await this.getAdjustmentIn(trx, tenantId, id);
-          return current ? { adjustment: current, applied: false } : undefined;
-        }
-        const adjustment = rowToAdjustment(row);
-        await this.upsertCounters(trx, [adjustmentIncrement(adjustment)], now);
-        return { adjustment, applied: true };
+        const t = await this.transitionAdjustment(trx, tenantId, id, "status = 'approved', decided_at = ?, decided_by = ?", [now, actor], "status = 'pending'");
+        if (!t?.moved) return t && { adjustment: t.adjustment, applied: false };
+        await this.upsertCounters(trx, [adjustmentIncrement(t.adjustment)], now);
+        return { adjustment: t.adjustment, applied: true };
       }),
     );
   }
@@ -704,14 +703,8 @@ export class KyselyMeteringStore implements MeteringStore {
   rejectAdjustment(tenantId: string, id: string, actor: string, reason: string | null, now: number) {
     return this.guard('rejectAdjustment', () =>
       this.db.transaction().execute(async (trx) => {
-        const moved = await this.run(
-          trx,
-          `update usage_adjustments set status = 'rejected', decided_at = ?, decided_by = ?, decision_reason = ? where tenant_id = ? and id = ? and status = 'pending' returning ${ADJUSTMENT_SELECT}`,
-          [now, actor, reason, tenantId, id],
-        );
-        if (moved[0]) return { adjustment: rowToAdjustment(moved[0]), changed: true };
-        const current = await this.getAdjustmentIn(trx, tenantId, id);
-        return current ? { adjustment: current, changed: false } : undefined;
+        const t = await this.transitionAdjustment(trx, tenantId, id, "status = 'rejected', decided_at = ?, decided_by = ?, decision_reason = ?", [now, actor, reason], "status = 'pending'");
+        return t && { adjustment: t.adjustment, changed: t.moved };
       }),
     );
   }
@@ -719,18 +712,10 @@ export class KyselyMeteringStore implements MeteringStore {
   revertAdjustment(tenantId: string, id: string, revert: AdjustmentRecord, fold: () => CounterFold, now: number) {
     return this.guard('revertAdjustment', () =>
       this.db.transaction().execute(async (trx) => {
-        const moved = await this.run(
-          trx,
-          `update usage_adjustments set reverted_by = ? where tenant_id = ? and id = ? and status = 'approved' and kind <> 'revert' and reverted_by is null returning ${ADJUSTMENT_SELECT}`,
-          [revert.id, tenantId, id],
-        );
-        const row = moved[0];
-        if (!row) {
-          const current = await this.getAdjustmentIn(trx, tenantId, id);
-          return current ? { parent: current, revert: undefined } : undefined;
-        }
-        const parent = rowToAdjustment(row);
-        await this.run(trx, `insert into usage_adjustments (${ADJUSTMENT_COLUMNS.join(',')}) values ${KyselyMeteringStore.values(1, ADJUSTMENT_COLUMNS.length)}`, this.adjustmentParams(revert));
+        const t = await this.transitionAdjustment(trx, tenantId, id, 'reverted_by = ?', [revert.id], "status = 'approved' and kind <> 'revert' and reverted_by is null");
+        if (!t?.moved) return t && { parent: t.adjustment, revert: undefined };
+        const parent = t.adjustment;
+        await this.run(trx, ADJUSTMENT_INSERT, this.adjustmentParams(revert));
         if (parent.kind === 'late_event') {
           // The reverted event may have been the counter's max or last: only a re-fold can tell.
           await this.refoldCounterIn(trx, parent, fold, now);
@@ -748,10 +733,10 @@ export class KyselyMeteringStore implements MeteringStore {
     return this.guard('putCustomer', async () => {
       const [row] = await this.run(
         this.db,
-        `insert into metering_customers (tenant_id, customer_ref, stripe_customer_id, stripe_test_customer_id, billing_anchor, timezone, created_at, updated_at) values (?,?,?,?,?,?,?,?)
+        `insert into metering_customers (${CUSTOMER_COLUMNS}) values (?,?,?,?,?,?,?,?)
          on conflict (tenant_id, customer_ref) do update set stripe_customer_id = excluded.stripe_customer_id, stripe_test_customer_id = excluded.stripe_test_customer_id,
            billing_anchor = excluded.billing_anchor, timezone = excluded.timezone, updated_at = excluded.updated_at
-         returning tenant_id, customer_ref, stripe_customer_id, stripe_test_customer_id, billing_anchor, timezone, created_at, updated_at`,
+         returning ${CUSTOMER_COLUMNS}`,
         [customer.tenantId, customer.customerRef, customer.stripeCustomerId, customer.stripeTestCustomerId, customer.billingAnchor, customer.timezone, customer.createdAt, customer.updatedAt],
       );
       return rowToCustomer(row!);
@@ -766,7 +751,7 @@ export class KyselyMeteringStore implements MeteringStore {
         const refs = customerRefs.slice(from, to);
         const rows = await this.run(
           this.db,
-          `select tenant_id, customer_ref, stripe_customer_id, stripe_test_customer_id, billing_anchor, timezone, created_at, updated_at from metering_customers where tenant_id = ? and customer_ref in (${refs.map(() => '?').join(',')})`,
+          `select ${CUSTOMER_COLUMNS} from metering_customers where tenant_id = ? and customer_ref in (${refs.map(() => '?').join(',')})`,
           [tenantId, ...refs],
         );
         out.push(...rows.map(rowToCustomer));
@@ -830,83 +815,50 @@ class KyselyMeteringReader implements MeteringReader {
   ) {}
 
   async scanEvents(tenantId: string, query: ScanQuery): Promise<LedgerEventRecord[]> {
-    const where = ['tenant_id = ?', 'ts >= ?', 'ts < ?'];
-    const params: unknown[] = [tenantId, query.fromTs, query.toTs];
-    if (query.after) {
-      where.push('(ts > ? or (ts = ? and idem_key > ?))');
-      params.push(query.after.ts, query.after.ts, query.after.key);
-    }
-    if (query.metric !== undefined) {
-      where.push('metric = ?');
-      params.push(query.metric);
-    }
-    if (query.customerRef !== undefined) {
-      where.push('customer_ref = ?');
-      params.push(query.customerRef);
-    }
-    const rows = await this.run(this.db, `select ${EVENT_SELECT} from usage_events where ${where.join(' and ')} order by ts, idem_key limit ?`, [...params, query.limit]);
+    const where = SqlWhere.of('tenant_id = ? and ts >= ? and ts < ?', tenantId, query.fromTs, query.toTs)
+      .andBeyond(EVENT_ORDER, query.after && [query.after.ts, query.after.key], 'asc')
+      .andIfSet('metric = ?', query.metric)
+      .andIfSet('customer_ref = ?', query.customerRef);
+    const rows = await this.run(this.db, `select ${EVENT_SELECT} from usage_events where ${where} order by ts, idem_key limit ?`, [...where.params, query.limit]);
     return rows.map(rowToEvent);
   }
 
-  private scopeWhere(tenantId: string, scope: Omit<CounterScope, 'after' | 'limit'>): { where: string[]; params: unknown[] } {
-    const where = ['tenant_id = ?'];
-    const params: unknown[] = [tenantId];
-    if (scope.metric !== undefined) {
-      where.push('metric = ?');
-      params.push(scope.metric);
-    }
-    if (scope.customerRef !== undefined) {
-      where.push('customer_ref = ?');
-      params.push(scope.customerRef);
-    }
-    if (scope.overlapsFrom !== undefined) {
-      where.push('period_end > ?');
-      params.push(scope.overlapsFrom);
-    }
-    if (scope.overlapsTo !== undefined) {
-      where.push('period_start < ?');
-      params.push(scope.overlapsTo);
-    }
-    return { where, params };
+  /** Counters and adjustments of a scope: the periods overlapping [overlapsFrom, overlapsTo). */
+  private scopeWhere(tenantId: string, scope: Omit<CounterScope, 'after' | 'limit'>): SqlWhere {
+    return SqlWhere.of('tenant_id = ?', tenantId)
+      .andIfSet('metric = ?', scope.metric)
+      .andIfSet('customer_ref = ?', scope.customerRef)
+      .andIfSet('period_end > ?', scope.overlapsFrom)
+      .andIfSet('period_start < ?', scope.overlapsTo);
   }
 
   async listCounters(tenantId: string, scope: CounterScope): Promise<CounterRecord[]> {
-    const { where, params } = this.scopeWhere(tenantId, scope);
-    if (scope.after) {
-      where.push('(period_start > ? or (period_start = ? and (metric > ? or (metric = ? and customer_ref > ?))))');
-      params.push(scope.after.periodStart, scope.after.periodStart, scope.after.metric, scope.after.metric, scope.after.customerRef);
+    const where = this.scopeWhere(tenantId, scope);
+    const after = scope.after;
+    if (after) {
+      where.and('(period_start > ? or (period_start = ? and (metric > ? or (metric = ? and customer_ref > ?))))', after.periodStart, after.periodStart, after.metric, after.metric, after.customerRef);
     }
-    const rows = await this.run(this.db, `select ${COUNTER_SELECT} from usage_counters where ${where.join(' and ')} order by period_start, metric, customer_ref limit ?`, [
-      ...params,
-      scope.limit,
-    ]);
+    const rows = await this.run(this.db, `select ${COUNTER_SELECT} from usage_counters where ${where} order by period_start, metric, customer_ref limit ?`, [...where.params, scope.limit]);
     return rows.map(rowToCounter);
   }
 
   async listRollups(tenantId: string, scope: RollupScope): Promise<RollupRecord[]> {
-    const where = ['tenant_id = ?', 'hour_start >= ?', 'hour_start < ?'];
-    const params: unknown[] = [tenantId, scope.fromHour, scope.toHour];
-    if (scope.metric !== undefined) {
-      where.push('metric = ?');
-      params.push(scope.metric);
-    }
-    if (scope.customerRef !== undefined) {
-      where.push('customer_ref = ?');
-      params.push(scope.customerRef);
-    }
-    const rows = await this.run(this.db, `select ${ROLLUP_SELECT} from usage_rollups where ${where.join(' and ')} order by hour_start, metric, customer_ref`, params);
+    const where = SqlWhere.of('tenant_id = ? and hour_start >= ? and hour_start < ?', tenantId, scope.fromHour, scope.toHour)
+      .andIfSet('metric = ?', scope.metric)
+      .andIfSet('customer_ref = ?', scope.customerRef);
+    const rows = await this.run(this.db, `select ${ROLLUP_SELECT} from usage_rollups where ${where} order by hour_start, metric, customer_ref`, where.params);
     return rows.map(rowToRollup);
   }
 
   async listApprovedAdjustments(tenantId: string, scope: Omit<CounterScope, 'after' | 'limit'>): Promise<AdjustmentRecord[]> {
-    const { where, params } = this.scopeWhere(tenantId, scope);
-    const rows = await this.run(this.db, `select ${ADJUSTMENT_SELECT} from usage_adjustments where ${where.join(' and ')} and status = 'approved' order by created_at, id`, params);
+    const where = this.scopeWhere(tenantId, scope);
+    const rows = await this.run(this.db, `select ${ADJUSTMENT_SELECT} from usage_adjustments where ${where} and status = 'approved' order by created_at, id`, where.params);
     return rows.map(rowToAdjustment);
   }
 
   async countPendingAdjustments(tenantId: string, scope: Omit<CounterScope, 'after' | 'limit'>): Promise<number> {
-    const { where, params } = this.scopeWhere(tenantId, scope);
-    const [row] = await this.run<{ n: number | string }>(this.db, `select count(*) as n from usage_adjustments where ${where.join(' and ')} and status = 'pending'`, params);
+    const where = this.scopeWhere(tenantId, scope);
+    const [row] = await this.run<{ n: number | string }>(this.db, `select count(*) as n from usage_adjustments where ${where} and status = 'pending'`, where.params);
     return Number(row?.n ?? 0);
   }
 
@@ -978,23 +930,6 @@ function addToCounter(counters: Map<string, CounterDelta>, e: LedgerEventInput):
     c.lastTs = e.ts;
     c.lastKey = e.idempotencyKey;
     c.lastMicro = e.quantityMicro;
-  }
-}
-
-function addToRollup(rollups: Map<string, RollupRecord>, e: LedgerEventInput): void {
-  const hourStart = Math.floor(e.ts / HOUR_MS) * HOUR_MS;
-  const id = `${e.tenantId}\u0000${hourStart}\u0000${e.metric}\u0000${e.customerRef}`;
-  let r = rollups.get(id);
-  if (!r) {
-    r = { tenantId: e.tenantId, hourStart, metric: e.metric, customerRef: e.customerRef, sumMicro: 0n, eventCount: 0, lateSumMicro: 0n, lateCount: 0 };
-    rollups.set(id, r);
-  }
-  if (e.late) {
-    r.lateSumMicro += e.quantityMicro;
-    r.lateCount += 1;
-  } else {
-    r.sumMicro += e.quantityMicro;
-    r.eventCount += 1;
   }
 }
 
