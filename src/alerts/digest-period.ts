@@ -1,5 +1,5 @@
 import type { DigestFrequency } from '../store/alert-store.js';
-import { addDays, formatLocal, localParts, zonedTimeToUtc } from './zoned-time.js';
+import { addDays, formatLocal, isoWeekday, wallTime, zonedTimeToUtc } from '../shared/zoned-time.js';
 
 export interface DigestSchedule {
   frequency: Exclude<DigestFrequency, 'off'>;
@@ -28,14 +28,14 @@ const HOUR_MS = 3_600_000;
  */
 export function latestPeriod(schedule: DigestSchedule, at: number): DigestPeriod {
   const tz = schedule.timeZone;
-  const p = localParts(at, tz);
+  const p = wallTime(at, tz);
   let start: number;
   let end: number;
   if (schedule.frequency === 'hourly') {
     end = at - ((p.minute * 60 + p.second) * 1000 + (((at % 1000) + 1000) % 1000));
     start = end - HOUR_MS;
   } else {
-    const back = schedule.frequency === 'weekly' ? (p.weekday - schedule.weekday + 7) % 7 : 0;
+    const back = schedule.frequency === 'weekly' ? (isoWeekday(p) - schedule.weekday + 7) % 7 : 0;
     const step = schedule.frequency === 'weekly' ? 7 : 1;
     let day = addDays(p, -back);
     end = zonedTimeToUtc(day, schedule.hour, tz);

@@ -10,7 +10,7 @@ import { buildDigest } from './build-digest.js';
 import type { DigestContent } from './digest-content.js';
 import { latestPeriod, type DigestSchedule } from './digest-period.js';
 import { newDelivery } from './new-delivery.js';
-import { isValidTimeZone } from './zoned-time.js';
+import { isValidTimeZone } from '../shared/zoned-time.js';
 
 export const DIGEST_FREQUENCIES: readonly DigestFrequency[] = ['hourly', 'daily', 'weekly', 'off'];
 

@@ -4,7 +4,7 @@ import { invalidMeteringInput } from './metering-errors.js';
 import { periodContaining } from './period.js';
 import type { PeriodResolver } from './period-resolver.js';
 import { parseTimeInput } from './time-input.js';
-import { isValidTimeZone } from './zoned-time.js';
+import { isValidTimeZone } from '../shared/zoned-time.js';
 
 export interface CustomerInput {
   stripeCustomerId?: string | null | undefined;

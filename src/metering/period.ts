@@ -1,5 +1,5 @@
 import { daysInMonth } from './event-time.js';
-import { instantOf, wallTime, type WallTime } from './zoned-time.js';
+import { instantOf, wallTime, type WallTime } from '../shared/zoned-time.js';
 
 /**
  * Billing periods. A period is [start, end) in UTC ms; the rule that produces a customer's periods:

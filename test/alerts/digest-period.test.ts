@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { latestPeriod } from '../../src/alerts/digest-period.js';
-import { isValidTimeZone, zonedTimeToUtc } from '../../src/alerts/zoned-time.js';
+import { isValidTimeZone, zonedTimeToUtc } from '../../src/shared/zoned-time.js';
 
 const utc = (s: string) => Date.parse(s);
 const iso = (ms: number) => new Date(ms).toISOString();

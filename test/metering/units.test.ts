@@ -6,7 +6,7 @@ import { IngestBatcher } from '../../src/metering/ingest-batcher.js';
 import { periodContaining, type PeriodRule } from '../../src/metering/period.js';
 import { decimalTextToMicro, formatMicro, quantityToMicro } from '../../src/metering/quantity.js';
 import { readRecords, type InputRecord } from '../../src/metering/record-reader.js';
-import { instantOf } from '../../src/metering/zoned-time.js';
+import { instantOf } from '../../src/shared/zoned-time.js';
 import type { LedgerEventInput, LedgerWriteOutcome } from '../../src/store/metering-store.js';
 import { utc } from './metering-harness.js';
 
