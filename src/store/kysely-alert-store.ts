@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type Updateable } from 'kysely';
 import type { Database } from './schema.js';
-import type { NotificationRecord } from './detector-store.js';
+import { rowToNotification } from './row-to-notification.js';
 import type {
   AlertChannelPatch,
   AlertChannelRecord,
@@ -68,13 +68,7 @@ export class KyselyAlertStore implements AlertStore {
   deleteChannel(tenantId: string, id: string, now: number) {
     return this.guard('deleteChannel', async () =>
       this.db.transaction().execute(async (trx) => {
-        await trx
-          .updateTable('alert_deliveries')
-          .set({ status: 'canceled', last_error: 'channel deleted', lease_token: null, updated_at: now })
-          .where('tenant_id', '=', tenantId)
-          .where('channel_id', '=', id)
-          .where('status', 'in', UNFINISHED)
-          .execute();
+        await cancelUnfinished(trx, tenantId, id, 'channel deleted', now).execute();
         const result = await trx.deleteFrom('alert_channels').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
         return Number(result.numDeletedRows) === 1;
       }),
@@ -83,13 +77,7 @@ export class KyselyAlertStore implements AlertStore {
 
   cancelChannelDeliveries(tenantId: string, channelId: string, reason: string, now: number) {
     return this.guard('cancelChannelDeliveries', async () => {
-      const result = await this.db
-        .updateTable('alert_deliveries')
-        .set({ status: 'canceled', last_error: reason, lease_token: null, updated_at: now })
-        .where('tenant_id', '=', tenantId)
-        .where('channel_id', '=', channelId)
-        .where('status', 'in', UNFINISHED)
-        .executeTakeFirst();
+      const result = await cancelUnfinished(this.db, tenantId, channelId, reason, now).executeTakeFirst();
       return Number(result.numUpdatedRows);
     });
   }
@@ -151,18 +139,7 @@ export class KyselyAlertStore implements AlertStore {
         .orderBy('id')
         .limit(limit)
         .execute();
-      return rows.map(
-        (r): NotificationRecord => ({
-          id: r.id,
-          tenantId: r.tenant_id,
-          incidentId: r.incident_id,
-          detector: r.detector,
-          kind: r.kind as NotificationRecord['kind'],
-          severity: r.severity,
-          dedupeKey: r.dedupe_key,
-          createdAt: Number(r.created_at),
-        }),
-      );
+      return rows.map(rowToNotification);
     });
   }
 
@@ -389,6 +366,16 @@ export class KyselyAlertStore implements AlertStore {
       return { deliveries: Number(deliveries.numDeletedRows), digests: Number(digests.numDeletedRows) };
     });
   }
+}
+
+/** A channel's deliveries that have not finished, canceled with the reason (the channel went away or was disabled). */
+function cancelUnfinished(db: Kysely<Database>, tenantId: string, channelId: string, reason: string, now: number) {
+  return db
+    .updateTable('alert_deliveries')
+    .set({ status: 'canceled', last_error: reason, lease_token: null, updated_at: now })
+    .where('tenant_id', '=', tenantId)
+    .where('channel_id', '=', channelId)
+    .where('status', 'in', UNFINISHED);
 }
 
 function channelToRow(c: AlertChannelRecord): Database['alert_channels'] {

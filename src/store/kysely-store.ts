@@ -1,4 +1,4 @@
-import { CompiledQuery, Migrator, sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
+import { CompiledQuery, Migrator, sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
 import { StoreUnavailableError } from './store-unavailable-error.js';
@@ -320,18 +320,8 @@ export class KyselyStore implements Store {
       const keyed = (query.types !== undefined && query.types.length > 0) || query.customer !== undefined || query.refId !== undefined || query.objectId !== undefined;
       if (!keyed) return (await this.eventsQuery(tenantId, query, undefined).execute()).map(rowToEvent);
 
-      let k = this.db.selectFrom('event_keys as k').innerJoin('billing_events as e', 'e.seq', 'k.seq').selectAll('e').where('k.tenant_id', '=', tenantId);
-      if (query.types && query.types.length > 0) k = k.where('k.type', 'in', query.types);
-      if (query.customer !== undefined) k = k.where('k.customer', '=', query.customer);
-      if (query.refId !== undefined) k = k.where('k.ref_id', '=', query.refId);
-      if (query.objectId !== undefined) k = k.where('k.object_id', '=', query.objectId);
-      if (query.flagged !== undefined) k = k.where('e.flagged', '=', query.flagged ? 1 : 0);
-      if (query.since !== undefined) k = k.where('k.created', '>=', query.since);
-      if (query.until !== undefined) k = k.where('k.created', '<', query.until);
-      const before = query.before;
-      if (before) {
-        k = k.where((eb) => eb.or([eb('k.created', '<', before.created), eb.and([eb('k.created', '=', before.created), eb('k.seq', '<', before.seq)])]));
-      }
+      const keys = this.db.selectFrom('event_keys as k').innerJoin('billing_events as e', 'e.seq', 'k.seq').selectAll('e').where('k.tenant_id', '=', tenantId);
+      const k = filterEvents(keys, query, KEYED_EVENT_COLUMNS);
       const indexed = await k.orderBy('k.created', 'desc').orderBy('k.seq', 'desc').limit(query.limit).execute();
       if (query.indexedOnly) return indexed.map(rowToEvent);
       const top = await this.db.selectFrom('event_keys').select((eb) => eb.fn.max<number>('seq').as('seq')).where('tenant_id', '=', tenantId).executeTakeFirst();
@@ -350,7 +340,7 @@ export class KyselyStore implements Store {
    * never scans a whole time range to find a few new rows; filters are applied row by row.
    */
   private tailQuery(tenantId: string, query: BillingEventQuery, afterSeq: number) {
-    return this.filtered(this.db.selectFrom('billing_events').selectAll().where('seq', '>', afterSeq).where('tenant_id', '=', tenantId), query)
+    return filterEvents(this.db.selectFrom('billing_events').selectAll().where('seq', '>', afterSeq).where('tenant_id', '=', tenantId), query, EVENT_COLUMNS_FILTERED)
       .orderBy('seq', 'desc')
       .limit(Math.max(query.limit, 10_000));
   }
@@ -359,22 +349,7 @@ export class KyselyStore implements Store {
   private eventsQuery(tenantId: string, query: BillingEventQuery, afterSeq: number | undefined) {
     let q = this.db.selectFrom('billing_events').selectAll().where('tenant_id', '=', tenantId);
     if (afterSeq !== undefined) q = q.where('seq', '>', afterSeq);
-    return this.filtered(q, query).orderBy('created', 'desc').orderBy('seq', 'desc').limit(query.limit);
-  }
-
-  private filtered(q: EventsSelect, query: BillingEventQuery): EventsSelect {
-    if (query.types && query.types.length > 0) q = q.where('type', 'in', query.types);
-    if (query.customer !== undefined) q = q.where('customer', '=', query.customer);
-    if (query.refId !== undefined) q = q.where('ref_id', '=', query.refId);
-    if (query.objectId !== undefined) q = q.where('object_id', '=', query.objectId);
-    if (query.flagged !== undefined) q = q.where('flagged', '=', query.flagged ? 1 : 0);
-    if (query.since !== undefined) q = q.where('created', '>=', query.since);
-    if (query.until !== undefined) q = q.where('created', '<', query.until);
-    const before = query.before;
-    if (before) {
-      q = q.where((eb) => eb.or([eb('created', '<', before.created), eb.and([eb('created', '=', before.created), eb('seq', '<', before.seq)])]));
-    }
-    return q;
+    return filterEvents(q, query, EVENT_COLUMNS_FILTERED).orderBy('created', 'desc').orderBy('seq', 'desc').limit(query.limit);
   }
 
   readFeed(after: FeedPosition, limit: number): Promise<FeedBatch> {
@@ -501,7 +476,37 @@ function eventToRow(e: BillingEventInput) {
   };
 }
 
-type EventsSelect = SelectQueryBuilder<Database, 'billing_events', Selectable<Database['billing_events']>>;
+/** The columns billing-event filters apply to: billing_events itself, or its event_keys index (alias k) joined to it (alias e). */
+interface EventFilterColumns {
+  type: string;
+  customer: string;
+  refId: string;
+  objectId: string;
+  flagged: string;
+  created: string;
+  seq: string;
+}
+const EVENT_COLUMNS_FILTERED: EventFilterColumns = { type: 'type', customer: 'customer', refId: 'ref_id', objectId: 'object_id', flagged: 'flagged', created: 'created', seq: 'seq' };
+const KEYED_EVENT_COLUMNS: EventFilterColumns = { type: 'k.type', customer: 'k.customer', refId: 'k.ref_id', objectId: 'k.object_id', flagged: 'e.flagged', created: 'k.created', seq: 'k.seq' };
+
+/**
+ * The filters of a billing-event query, newest-first cursor included, on either source: the indexed
+ * read and the scan of the unindexed tail must select the same events.
+ */
+function filterEvents<Q extends { where: (...args: any[]) => Q }>(q: Q, query: BillingEventQuery, c: EventFilterColumns): Q {
+  if (query.types && query.types.length > 0) q = q.where(c.type, 'in', query.types);
+  if (query.customer !== undefined) q = q.where(c.customer, '=', query.customer);
+  if (query.refId !== undefined) q = q.where(c.refId, '=', query.refId);
+  if (query.objectId !== undefined) q = q.where(c.objectId, '=', query.objectId);
+  if (query.flagged !== undefined) q = q.where(c.flagged, '=', query.flagged ? 1 : 0);
+  if (query.since !== undefined) q = q.where(c.created, '>=', query.since);
+  if (query.until !== undefined) q = q.where(c.created, '<', query.until);
+  const before = query.before;
+  if (before) {
+    q = q.where((eb: ExpressionBuilder<any, any>) => eb.or([eb(c.created, '<', before.created), eb.and([eb(c.created, '=', before.created), eb(c.seq, '<', before.seq)])]));
+  }
+  return q;
+}
 
 const EVENT_COLUMNS = [
   'tenant_id',

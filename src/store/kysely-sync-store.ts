@@ -54,6 +54,29 @@ const JOURNAL_COLUMNS = [
 ] as const;
 const journalSelection = () => [...JOURNAL_COLUMNS, text('value_micro').as('value_micro'), text('total_micro').as('total_micro')];
 
+/** A state row's pending-op columns once the op is settled or dropped. */
+const NO_PENDING_OP = {
+  pending_kind: null,
+  pending_identifier: null,
+  pending_value_micro: null,
+  pending_total_micro: null,
+  pending_ts: null,
+  pending_since: null,
+  pending_uncertain: 0,
+} as const;
+
+type Filterable<Q> = { where: (...args: any[]) => Q };
+
+/** The state row while it still holds this pending op: settling or dropping an op that moved on changes nothing. */
+function whilePending<Q extends Filterable<Q>>(q: Q, tenantId: string, id: string, kind: PendingOp['kind'], identifier: string): Q {
+  return q.where('tenant_id', '=', tenantId).where('id', '=', id).where('pending_kind', '=', kind).where('pending_identifier', '=', identifier);
+}
+
+/** The journal row of one pushed op: identifiers are unique per tenant and mode. */
+function journalEntry<Q extends Filterable<Q>>(q: Q, tenantId: string, mode: string, identifier: string): Q {
+  return q.where('tenant_id', '=', tenantId).where('mode', '=', mode).where('identifier', '=', identifier);
+}
+
 export class KyselySyncStore implements SyncStore {
   constructor(
     private readonly db: Kysely<Database>,
@@ -267,31 +290,18 @@ export class KyselySyncStore implements SyncStore {
   settleOp(tenantId: string, id: string, kind: PendingOp['kind'], identifier: string, now: number) {
     return this.guard('settleOp', async () =>
       this.db.transaction().execute(async (trx) => {
-        const state = await trx
-          .updateTable('sync_push_state')
-          .set((eb) => ({
-            accepted_micro: eb.ref('pending_total_micro'),
-            seq: sql<number>`seq + 1`,
-            pending_kind: null,
-            pending_identifier: null,
-            pending_value_micro: null,
-            pending_total_micro: null,
-            pending_ts: null,
-            pending_since: null,
-            pending_uncertain: 0,
-            last_pushed_at: now,
-            last_error: null,
-            consecutive_failures: 0,
-            updated_at: now,
-          }))
-          .where('tenant_id', '=', tenantId)
-          .where('id', '=', id)
-          .where('pending_kind', '=', kind)
-          .where('pending_identifier', '=', identifier)
-          .returning(['mode'])
-          .executeTakeFirst();
+        const settled = trx.updateTable('sync_push_state').set((eb) => ({
+          accepted_micro: eb.ref('pending_total_micro'),
+          seq: sql<number>`seq + 1`,
+          ...NO_PENDING_OP,
+          last_pushed_at: now,
+          last_error: null,
+          consecutive_failures: 0,
+          updated_at: now,
+        }));
+        const state = await whilePending(settled, tenantId, id, kind, identifier).returning(['mode']).executeTakeFirst();
         if (!state) return false;
-        const journal = trx.updateTable('sync_push_events').where('tenant_id', '=', tenantId).where('mode', '=', state.mode).where('identifier', '=', identifier);
+        const journal = journalEntry(trx.updateTable('sync_push_events'), tenantId, state.mode, identifier);
         if (kind === 'event') await journal.set({ accepted_at: now }).where('accepted_at', 'is', null).execute();
         else await journal.set({ cancelled_at: now }).where('cancelled_at', 'is', null).execute();
         return true;
@@ -302,19 +312,11 @@ export class KyselySyncStore implements SyncStore {
   dropPending(tenantId: string, id: string, kind: PendingOp['kind'], identifier: string, now: number) {
     return this.guard('dropPending', async () =>
       this.db.transaction().execute(async (trx) => {
-        const state = await trx
-          .updateTable('sync_push_state')
-          .set({ pending_kind: null, pending_identifier: null, pending_value_micro: null, pending_total_micro: null, pending_ts: null, pending_since: null, pending_uncertain: 0, updated_at: now })
-          .where('tenant_id', '=', tenantId)
-          .where('id', '=', id)
-          .where('pending_kind', '=', kind)
-          .where('pending_identifier', '=', identifier)
-          .returning(['mode'])
-          .executeTakeFirst();
+        const dropped = trx.updateTable('sync_push_state').set({ ...NO_PENDING_OP, updated_at: now });
+        const state = await whilePending(dropped, tenantId, id, kind, identifier).returning(['mode']).executeTakeFirst();
         if (!state) return false;
-        if (kind === 'event')
-          await trx.deleteFrom('sync_push_events').where('tenant_id', '=', tenantId).where('mode', '=', state.mode).where('identifier', '=', identifier).where('accepted_at', 'is', null).execute();
-        else await trx.updateTable('sync_push_events').set({ cancel_refused_at: now }).where('tenant_id', '=', tenantId).where('mode', '=', state.mode).where('identifier', '=', identifier).execute();
+        if (kind === 'event') await journalEntry(trx.deleteFrom('sync_push_events'), tenantId, state.mode, identifier).where('accepted_at', 'is', null).execute();
+        else await journalEntry(trx.updateTable('sync_push_events').set({ cancel_refused_at: now }), tenantId, state.mode, identifier).execute();
         return true;
       }),
     );
@@ -524,7 +526,7 @@ export class KyselySyncStore implements SyncStore {
 
   realignAccepted(key: { tenantId: string; mappingId: string; customerRef: string; periodStart: number; stripeCustomerId: string }, acceptedMicro: bigint, now: number) {
     return this.guard('realignAccepted', async () => {
-      const where = <Q extends { where: (...args: any[]) => Q }>(q: Q): Q =>
+      const where = <Q extends Filterable<Q>>(q: Q): Q =>
         q
           .where('tenant_id', '=', key.tenantId)
           .where('mapping_id', '=', key.mappingId)
