@@ -1,5 +1,7 @@
 import { AppError } from '../shared/app-error.js';
 import type { Clock } from '../shared/clock.js';
+import { decodeCreatedAtCursor, encodeCreatedAtCursor } from '../shared/created-at-cursor.js';
+import { listPage } from '../shared/list-page.js';
 import type { Store } from '../store/store.js';
 import type { AlertDeliveryRecord, DeliveryQuery, DeliveryStatus } from '../store/alert-store.js';
 import type { AlertMessage } from './alert-message.js';
@@ -77,12 +79,8 @@ export class AlertDeliveryService {
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) problems.push('limit must be 1 to 500');
     const statuses = filters.status?.split(',').map((s) => s.trim()) as DeliveryStatus[] | undefined;
     if (statuses?.some((s) => !STATUSES.includes(s))) problems.push(`status must be among ${STATUSES.join(', ')}`);
-    let before: DeliveryQuery['before'];
-    if (filters.cursor !== undefined) {
-      const m = /^(\d{1,16}):([A-Za-z0-9_]{1,64})$/.exec(Buffer.from(filters.cursor, 'base64url').toString('utf8'));
-      if (m) before = { createdAt: Number(m[1]), id: m[2]! };
-      else problems.push('cursor is not valid');
-    }
+    const before: DeliveryQuery['before'] = filters.cursor === undefined ? undefined : decodeCreatedAtCursor(filters.cursor);
+    if (filters.cursor !== undefined && !before) problems.push('cursor is not valid');
     if (problems.length > 0) throw new AppError('validation_failed', problems.join('; '), { problems });
     const rows = await this.store.alerts.listDeliveries(tenantId, {
       ...(statuses ? { statuses } : {}),
@@ -91,12 +89,8 @@ export class AlertDeliveryService {
       ...(before ? { before } : {}),
       limit: limit + 1,
     });
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      data: page.map(toDeliveryView),
-      nextCursor: rows.length > limit && last ? Buffer.from(`${last.createdAt}:${last.id}`).toString('base64url') : null,
-    };
+    const { page, nextCursor } = listPage(rows, limit, encodeCreatedAtCursor);
+    return { data: page.map(toDeliveryView), nextCursor };
   }
 
   async get(tenantId: string, id: string): Promise<AlertDeliveryView> {

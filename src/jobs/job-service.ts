@@ -1,5 +1,7 @@
 import { AppError } from '../shared/app-error.js';
 import type { Clock } from '../shared/clock.js';
+import { encodeCreatedAtCursor } from '../shared/created-at-cursor.js';
+import { listPage } from '../shared/list-page.js';
 import type { JobStatus, JobStore } from '../store/job-store.js';
 import { toJobView, type JobView } from './job-view.js';
 
@@ -38,9 +40,8 @@ export class JobService {
       ...(before ? { before } : {}),
       limit: limit + 1,
     });
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return { data: page.map(toJobView), nextCursor: rows.length > limit && last ? Buffer.from(`${last.createdAt}:${last.id}`).toString('base64url') : null };
+    const { page, nextCursor } = listPage(rows, limit, encodeCreatedAtCursor);
+    return { data: page.map(toJobView), nextCursor };
   }
 
   /** Stops a queued or running job after its current step; a finished job is returned unchanged. */
@@ -51,6 +52,10 @@ export class JobService {
   }
 }
 
+/**
+ * The cursor `encodeCreatedAtCursor` makes. Not decodeCreatedAtCursor: this one has always taken at
+ * most 15 digits and failed on its own, so the same cursors are refused with the same error.
+ */
 function decodeCursor(cursor: string): { createdAt: number; id: string } {
   const m = /^(\d{1,15}):([A-Za-z0-9_]{1,64})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   if (!m) throw new AppError('validation_failed', 'cursor is not valid');

@@ -1,4 +1,6 @@
 import type { Clock } from '../shared/clock.js';
+import { decodeCreatedAtCursor, encodeCreatedAtCursor } from '../shared/created-at-cursor.js';
+import { listPage } from '../shared/list-page.js';
 import type { IdGenerator } from '../shared/ids.js';
 import type { AdjustmentKind, AdjustmentRecord, AdjustmentStatus, MeteringStore } from '../store/metering-store.js';
 import { parseEventTime } from './event-time.js';
@@ -105,12 +107,8 @@ export class AdjustmentService {
     if (statuses?.some((s) => !STATUSES.includes(s))) problems.push(`status must be among ${STATUSES.join(', ')}`);
     const kinds = filters.kind?.split(',').map((s) => s.trim()) as AdjustmentKind[] | undefined;
     if (kinds?.some((k) => !KINDS.includes(k))) problems.push(`kind must be among ${KINDS.join(', ')}`);
-    let before: { createdAt: number; id: string } | undefined;
-    if (filters.cursor !== undefined) {
-      const m = /^(\d{1,16}):([A-Za-z0-9_]{1,64})$/.exec(Buffer.from(filters.cursor, 'base64url').toString('utf8'));
-      if (m) before = { createdAt: Number(m[1]), id: m[2]! };
-      else problems.push('cursor is not valid');
-    }
+    const before = filters.cursor === undefined ? undefined : decodeCreatedAtCursor(filters.cursor);
+    if (filters.cursor !== undefined && !before) problems.push('cursor is not valid');
     if (problems.length > 0) throw invalidMeteringInput(problems);
     const rows = await this.store.listAdjustments(tenantId, {
       ...(statuses ? { statuses } : {}),
@@ -120,12 +118,8 @@ export class AdjustmentService {
       ...(before ? { before } : {}),
       limit: limit + 1,
     });
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      data: page.map(toAdjustmentView),
-      nextCursor: rows.length > limit && last ? Buffer.from(`${last.createdAt}:${last.id}`).toString('base64url') : null,
-    };
+    const { page, nextCursor } = listPage(rows, limit, encodeCreatedAtCursor);
+    return { data: page.map(toAdjustmentView), nextCursor };
   }
 
   /** Applies a pending adjustment; approving an approved one again is a no-op (`applied: false`). */

@@ -1,4 +1,5 @@
 import { AppError } from '../shared/app-error.js';
+import { listPage } from '../shared/list-page.js';
 import type { BillingEventRecord, Store } from '../store/store.js';
 
 export interface BillingEventFilters {
@@ -59,12 +60,8 @@ export async function listBillingEvents(store: Store, tenantId: string, filters:
     ...(before ? { before } : {}),
     limit: limit + 1,
   });
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    data: page.map((r) => toView(r, filters.includePayload === true)),
-    nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
-  };
+  const { page, nextCursor } = listPage(rows, limit, encodeCursor);
+  return { data: page.map((r) => toView(r, filters.includePayload === true)), nextCursor };
 }
 
 /** ISO 8601 with an offset, or unix seconds; returned as unix seconds (Stripe's `created` unit). */

@@ -1,8 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { requireAccess, tenantOf } from '../auth.js';
-import { bearerAuth, errorResponses } from '../schemas.js';
+import { bearerAuth, errorResponses, IdParams, TenantQuery, type WithId } from '../schemas.js';
 import type { Services } from '../services.js';
+import { listFilters } from '../list-filters.js';
 import { invalidMeteringInput } from '../../metering/metering-errors.js';
 import { actorOf, useExactJson } from './metering-http.js';
 
@@ -32,8 +33,6 @@ const CreateBody = Type.Object(
 );
 
 const RevertBody = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 1000 }) }, { additionalProperties: false });
-const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
-const TenantQuery = Type.Object({ tenantId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
 
 function optionalReason(body: unknown): string | undefined {
   if (body === undefined || body === null) return undefined;
@@ -53,19 +52,9 @@ export async function adjustmentRoutes(app: FastifyInstance, services: Services)
   app.get<{ Querystring: Static<typeof ListQuery> }>('/v1/adjustments', {
     preHandler: read,
     schema: { tags: ['usage'], summary: 'Adjustments, newest first (late events awaiting a decision: status=pending)', security: bearerAuth, querystring: ListQuery, response: errorResponses(400, 401, 403, 503) },
-  }, async (request) => {
-    const q = request.query;
-    return adjustments.list(tenantOf(request, q.tenantId), {
-      status: q.status,
-      kind: q.kind,
-      metric: q.metric,
-      customerRef: q.customerRef,
-      cursor: q.cursor,
-      limit: q.limit === undefined ? undefined : Number(q.limit),
-    });
-  });
+  }, async (request) => adjustments.list(tenantOf(request, request.query.tenantId), listFilters(request.query)));
 
-  app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof TenantQuery> }>('/v1/adjustments/:id', {
+  app.get<WithId>('/v1/adjustments/:id', {
     preHandler: read,
     schema: { tags: ['usage'], summary: 'One adjustment', security: bearerAuth, params: IdParams, querystring: TenantQuery, response: errorResponses(401, 403, 404, 503) },
   }, async (request) => adjustments.get(tenantOf(request, request.query.tenantId), request.params.id));
@@ -80,7 +69,7 @@ export async function adjustmentRoutes(app: FastifyInstance, services: Services)
   });
 
   const decision = (path: string, summary: string, body: typeof RevertBody | undefined, run: (tenantId: string, id: string, actor: string, reason: string | undefined) => Promise<unknown>) =>
-    app.post<{ Params: Static<typeof IdParams>; Querystring: Static<typeof TenantQuery>; Body: { reason?: string } | undefined }>(`/v1/adjustments/:id/${path}`, {
+    app.post<WithId & { Body: { reason?: string } | undefined }>(`/v1/adjustments/:id/${path}`, {
       preHandler: write,
       // approve/reject may come without a body at all, which a body schema would refuse: checked here.
       schema: { tags: ['usage'], summary, security: bearerAuth, params: IdParams, querystring: TenantQuery, ...(body ? { body } : {}), response: errorResponses(400, 401, 403, 404, 409, 503) },

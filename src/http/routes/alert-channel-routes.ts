@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { requireAccess, tenantOf } from '../auth.js';
-import { bearerAuth, errorResponses } from '../schemas.js';
+import { bearerAuth, errorResponses, IdParams, TenantQuery, type WithId } from '../schemas.js';
 import type { Services } from '../services.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
@@ -75,10 +75,7 @@ const UpdateBody = Type.Object(
 
 const RotateBody = Type.Object({ overlapHours: Type.Optional(Type.Integer({ minimum: 0, maximum: 168 })) }, { additionalProperties: false });
 const TestResult = Type.Object({ delivered: Type.Boolean(), statusCode: Type.Union([Type.Integer(), Type.Null()]), error: Nullable(Type.String()) });
-const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
-const TenantQuery = Type.Object({ tenantId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
 
-type WithId = { Params: Static<typeof IdParams>; Querystring: Static<typeof TenantQuery> };
 
 /** `/v1/alert-channels`: read scope to look, write scope to change; a key sees only its tenant's channels. */
 export async function alertChannelRoutes(app: FastifyInstance, services: Services): Promise<void> {

@@ -1,8 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { requireAccess, tenantOf } from '../auth.js';
-import { bearerAuth, errorResponses } from '../schemas.js';
+import { bearerAuth, errorResponses, IdParams, TenantQuery, type WithId } from '../schemas.js';
 import type { Services } from '../services.js';
+import { listFilters } from '../list-filters.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -34,8 +35,6 @@ const ListQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
-const TenantQuery = Type.Object({ tenantId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
 
 /** The alert outbox: what was sent where, with attempts and the last error; retry by hand. */
 export async function alertDeliveryRoutes(app: FastifyInstance, services: Services): Promise<void> {
@@ -51,23 +50,14 @@ export async function alertDeliveryRoutes(app: FastifyInstance, services: Servic
       querystring: ListQuery,
       response: { 200: Type.Object({ data: Type.Array(DeliveryView), nextCursor: Nullable(Type.String()) }), ...errorResponses(400, 401, 403, 503) },
     },
-  }, async (request) => {
-    const q = request.query;
-    return alertDeliveries.list(tenantOf(request, q.tenantId), {
-      status: q.status,
-      channelId: q.channelId,
-      incidentId: q.incidentId,
-      cursor: q.cursor,
-      limit: q.limit === undefined ? undefined : Number(q.limit),
-    });
-  });
+  }, async (request) => alertDeliveries.list(tenantOf(request, request.query.tenantId), listFilters(request.query)));
 
-  app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof TenantQuery> }>('/v1/alert-deliveries/:id', {
+  app.get<WithId>('/v1/alert-deliveries/:id', {
     preHandler: requireAccess(services, { scope: 'read' }),
     schema: { tags, summary: 'One alert delivery', security: bearerAuth, params: IdParams, querystring: TenantQuery, response: { 200: DeliveryView, ...errorResponses(401, 403, 404, 503) } },
   }, async (request) => alertDeliveries.get(tenantOf(request, request.query.tenantId), request.params.id));
 
-  app.post<{ Params: Static<typeof IdParams>; Querystring: Static<typeof TenantQuery> }>('/v1/alert-deliveries/:id/retry', {
+  app.post<WithId>('/v1/alert-deliveries/:id/retry', {
     preHandler: requireAccess(services, { scope: 'write' }),
     schema: {
       tags,

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { requireAccess, tenantOf } from '../auth.js';
-import { bearerAuth, errorResponses, ScopeSchema } from '../schemas.js';
+import { bearerAuth, errorResponses, IdParams, ScopeSchema, TenantQuery } from '../schemas.js';
 import type { Services } from '../services.js';
 
 const ApiKeyView = Type.Object({
@@ -22,7 +22,6 @@ const CreateBody = Type.Object(
   },
   { additionalProperties: false },
 );
-const ListQuery = Type.Object({ tenantId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
 
 /** API keys of a tenant: the admin token (naming the tenant) or a `write` key of that tenant. */
 export async function apiKeyRoutes(app: FastifyInstance, services: Services): Promise<void> {
@@ -43,25 +42,25 @@ export async function apiKeyRoutes(app: FastifyInstance, services: Services): Pr
     return reply.status(201).send(await apiKeys.create(tenantId, { name: request.body.name, scopes: request.body.scopes }));
   });
 
-  app.get<{ Querystring: Static<typeof ListQuery> }>('/v1/api-keys', {
+  app.get<{ Querystring: Static<typeof TenantQuery> }>('/v1/api-keys', {
     preHandler: write,
     schema: {
       tags: ['api-keys'],
       summary: 'List API keys (never the keys themselves)',
       security: bearerAuth,
-      querystring: ListQuery,
+      querystring: TenantQuery,
       response: { 200: Type.Object({ data: Type.Array(ApiKeyView) }), ...errorResponses(400, 401, 403, 503) },
     },
   }, async (request) => ({ data: await apiKeys.list(tenantOf(request, request.query.tenantId)) }));
 
-  app.delete<{ Params: { id: string }; Querystring: Static<typeof ListQuery> }>('/v1/api-keys/:id', {
+  app.delete<{ Params: { id: string }; Querystring: Static<typeof TenantQuery> }>('/v1/api-keys/:id', {
     preHandler: write,
     schema: {
       tags: ['api-keys'],
       summary: 'Revoke an API key',
       security: bearerAuth,
-      params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
-      querystring: ListQuery,
+      params: IdParams,
+      querystring: TenantQuery,
       response: { 200: Type.Object({ revoked: Type.Literal(true), id: Type.String() }), ...errorResponses(401, 403, 404, 503) },
     },
   }, async (request) => {

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../shared/app-error.js';
 import { parseTimeMs } from '../../detectors/anomaly-query.js';
 import { requireAccess, tenantOf } from '../auth.js';
-import { bearerAuth, errorResponses } from '../schemas.js';
+import { bearerAuth, errorResponses, TenantQuery } from '../schemas.js';
 import type { Services } from '../services.js';
 
 const Period = Type.Union([Type.Literal('hourly'), Type.Literal('daily'), Type.Literal('weekly')]);
@@ -33,7 +33,6 @@ const SettingsBody = Type.Object(
   },
   { additionalProperties: false },
 );
-const TenantQuery = Type.Object({ tenantId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
 
 export async function digestRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const { digests } = services;

@@ -1,8 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { requireAccess, tenantOf } from '../auth.js';
-import { bearerAuth, errorResponses } from '../schemas.js';
+import { bearerAuth, errorResponses, IdParams, TenantQuery, type WithId } from '../schemas.js';
 import type { Services } from '../services.js';
+import { listFilters } from '../list-filters.js';
 
 const Time = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 const Status = Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('cancelled')]);
@@ -43,8 +44,6 @@ const ListQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-const TenantQuery = Type.Object({ tenantId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
-const Params = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
 /** Durable background jobs (backfill, gap-fill): progress, listing and cancel. */
 export async function jobRoutes(app: FastifyInstance, services: Services): Promise<void> {
@@ -61,18 +60,15 @@ export async function jobRoutes(app: FastifyInstance, services: Services): Promi
       querystring: ListQuery,
       response: { 200: Type.Object({ data: Type.Array(JobViewSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses(400, 401, 403, 503) },
     },
-  }, async (request) => {
-    const q = request.query;
-    return jobs.list(tenantOf(request, q.tenantId), { kind: q.kind, status: q.status, cursor: q.cursor, limit: q.limit === undefined ? undefined : Number(q.limit) });
-  });
+  }, async (request) => jobs.list(tenantOf(request, request.query.tenantId), listFilters(request.query)));
 
-  app.get<{ Params: Static<typeof Params>; Querystring: Static<typeof TenantQuery> }>('/v1/jobs/:id', {
+  app.get<WithId>('/v1/jobs/:id', {
     preHandler: read,
-    schema: { tags: ['jobs'], summary: 'One job: status, progress, cursor, error', security: bearerAuth, params: Params, querystring: TenantQuery, response: { 200: JobViewSchema, ...errorResponses(401, 403, 404, 503) } },
+    schema: { tags: ['jobs'], summary: 'One job: status, progress, cursor, error', security: bearerAuth, params: IdParams, querystring: TenantQuery, response: { 200: JobViewSchema, ...errorResponses(401, 403, 404, 503) } },
   }, async (request) => jobs.get(tenantOf(request, request.query.tenantId), request.params.id));
 
-  app.post<{ Params: Static<typeof Params>; Querystring: Static<typeof TenantQuery> }>('/v1/jobs/:id/cancel', {
+  app.post<WithId>('/v1/jobs/:id/cancel', {
     preHandler: write,
-    schema: { tags: ['jobs'], summary: 'Cancel a queued or running job (it stops after its current page)', security: bearerAuth, params: Params, querystring: TenantQuery, response: { 200: JobViewSchema, ...errorResponses(401, 403, 404, 503) } },
+    schema: { tags: ['jobs'], summary: 'Cancel a queued or running job (it stops after its current page)', security: bearerAuth, params: IdParams, querystring: TenantQuery, response: { 200: JobViewSchema, ...errorResponses(401, 403, 404, 503) } },
   }, async (request) => jobs.cancel(tenantOf(request, request.query.tenantId), request.params.id));
 }

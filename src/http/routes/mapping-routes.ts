@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { requireAccess, tenantOf } from '../auth.js';
-import { bearerAuth, errorResponses } from '../schemas.js';
+import { bearerAuth, errorResponses, IdParams, TenantQuery, type WithId } from '../schemas.js';
 import type { Services } from '../services.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
@@ -63,9 +63,6 @@ const UpdateBody = Type.Object(
   { additionalProperties: false },
 );
 
-const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
-const TenantQuery = Type.Object({ tenantId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
-type WithId = { Params: Static<typeof IdParams>; Querystring: Static<typeof TenantQuery> };
 
 /** `/v1/mappings`: local metric → Stripe billing meter; checked against the meter on Stripe. */
 export async function mappingRoutes(app: FastifyInstance, services: Services): Promise<void> {

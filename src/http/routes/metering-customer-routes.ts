@@ -1,11 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { requireAccess, tenantOf } from '../auth.js';
-import { bearerAuth, errorResponses } from '../schemas.js';
+import { bearerAuth, errorResponses, TenantQuery } from '../schemas.js';
 import type { Services } from '../services.js';
 
 const Params = Type.Object({ customerRef: Type.String({ minLength: 1, maxLength: 255 }) });
-const TenantQuery = Type.Object({ tenantId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
 const nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Optional(Type.Union([t, Type.Null()]));
 
 const PutBody = Type.Object(

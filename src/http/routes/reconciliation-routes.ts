@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { requireAccess, tenantOf } from '../auth.js';
-import { bearerAuth, errorResponses } from '../schemas.js';
+import { bearerAuth, errorResponses, IdParams, TenantQuery, type WithId } from '../schemas.js';
 import type { Services } from '../services.js';
 import { actorOf } from './metering-http.js';
 import { periodRange } from '../../reconciliation/period-query.js';
@@ -57,8 +57,6 @@ const ParityQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const TenantQuery = Type.Object({ tenantId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
-const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const DecisionBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false });
 
 const limitOf = (raw: string | undefined) => Math.min(Math.max(raw === undefined ? 200 : Number(raw), 1), 1000);
@@ -136,7 +134,7 @@ export async function reconciliationRoutes(app: FastifyInstance, services: Servi
     return { corrections: rows.map(correctionView) };
   });
 
-  app.post<{ Params: Static<typeof IdParams>; Querystring: Static<typeof TenantQuery>; Body: Static<typeof DecisionBody> | undefined }>('/v1/reconciliation/corrections/:id/dismiss', {
+  app.post<WithId & { Body: Static<typeof DecisionBody> | undefined }>('/v1/reconciliation/corrections/:id/dismiss', {
     preHandler: write,
     schema: { tags: ['sync'], summary: 'Dismiss a proposed correction (with a reason); a later drift proposes anew', security: bearerAuth, params: IdParams, querystring: TenantQuery, body: Type.Optional(DecisionBody), response: errorResponses(400, 401, 403, 404, 409, 503) },
   }, async (request) => {
@@ -148,7 +146,7 @@ export async function reconciliationRoutes(app: FastifyInstance, services: Servi
     return correctionView(decided);
   });
 
-  app.post<{ Params: Static<typeof IdParams>; Querystring: Static<typeof TenantQuery>; Body: Static<typeof DecisionBody> | undefined }>('/v1/reconciliation/corrections/:id/apply', {
+  app.post<WithId & { Body: Static<typeof DecisionBody> | undefined }>('/v1/reconciliation/corrections/:id/apply', {
     preHandler: write,
     schema: {
       tags: ['sync'],

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { requireAccess, tenantOf } from '../auth.js';
-import { bearerAuth, errorResponses } from '../schemas.js';
+import { bearerAuth, errorResponses, IdParams, TenantQuery, type WithId } from '../schemas.js';
 import type { Services } from '../services.js';
 
 const TenantBody = Type.Object({ tenantId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
@@ -27,8 +27,6 @@ const StatusQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const ItemParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
-const TenantQuery = Type.Object({ tenantId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
 const ResolveBody = Type.Object(
   { pendingAccepted: Type.Boolean({ description: 'what Stripe shows: true when it holds the pending event (or cancellation), false when it does not' }) },
   { additionalProperties: false },
@@ -65,13 +63,13 @@ export async function syncRoutes(app: FastifyInstance, services: Services): Prom
     return services.sync.status.status(tenantOf(request, tenantId), { ...filters, limit: Math.min(1000, Math.max(1, limit === undefined ? 200 : Number(limit))) });
   });
 
-  app.post<{ Params: Static<typeof ItemParams>; Querystring: Static<typeof TenantQuery>; Body: Static<typeof ResolveBody> }>('/v1/sync/items/:id/resolve', {
+  app.post<WithId & { Body: Static<typeof ResolveBody> }>('/v1/sync/items/:id/resolve', {
     preHandler: write,
     schema: {
       tags,
       summary: 'Settle an item in needs_review after checking Stripe: was its pending event accepted? The item is then pushed again from that truth',
       security: bearerAuth,
-      params: ItemParams,
+      params: IdParams,
       querystring: TenantQuery,
       body: ResolveBody,
       response: errorResponses(400, 401, 403, 404, 409, 503),

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../shared/app-error.js';
 import { requireAccess, tenantOf } from '../auth.js';
-import { bearerAuth, errorResponses } from '../schemas.js';
+import { bearerAuth, errorResponses, IdParams } from '../schemas.js';
 import type { Services } from '../services.js';
 
 const TenantView = Type.Object({
@@ -34,7 +34,6 @@ const StripeSecretsBody = Type.Object(
   { additionalProperties: false },
 );
 
-const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
 export async function tenantRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const { tenants } = services;

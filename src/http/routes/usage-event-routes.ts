@@ -7,8 +7,9 @@ import { importNotFound } from '../../metering/metering-errors.js';
 import { toImportView } from '../../metering/usage-views.js';
 import { AppError } from '../../shared/app-error.js';
 import { requireAccess, tenantOf } from '../auth.js';
-import { bearerAuth, errorResponses } from '../schemas.js';
+import { bearerAuth, errorResponses, TenantQuery } from '../schemas.js';
 import type { Services } from '../services.js';
+import { listFilters } from '../list-filters.js';
 import { actorOf, isExactBody, useExactJson } from './metering-http.js';
 
 const ListQuery = Type.Object(
@@ -33,7 +34,6 @@ const BackfillQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const TenantQuery = Type.Object({ tenantId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
 const OperationParams = Type.Object({ operationId: Type.String({ maxLength: 64 }) });
 
 const STREAM_TYPES = ['application/x-ndjson', 'application/jsonl', 'application/x-jsonlines', 'text/csv'];
@@ -76,15 +76,7 @@ export async function usageEventRoutes(app: FastifyInstance, services: Services)
     preHandler: read,
     schema: { tags: ['usage'], summary: 'Ledger events, newest event time first (filters, cursor)', security: bearerAuth, querystring: ListQuery, response: errorResponses(400, 401, 403, 503) },
   }, async (request, reply) => {
-    const q = request.query;
-    const page = await metering.query.listEvents(tenantOf(request, q.tenantId), {
-      metric: q.metric,
-      customerRef: q.customerRef,
-      since: q.since,
-      until: q.until,
-      cursor: q.cursor,
-      limit: q.limit === undefined ? undefined : Number(q.limit),
-    });
+    const page = await metering.query.listEvents(tenantOf(request, request.query.tenantId), listFilters(request.query));
     // meta is returned digit for digit as it was sent (numbers longer than a double included).
     return reply.header('content-type', 'application/json; charset=utf-8').send(stringifyJsonExact(page, true));
   });
