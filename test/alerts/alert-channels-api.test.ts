@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KyselyStore } from '../../src/store/kysely-store.js';
-import { DIALECTS, dialectEnabled, freshDatabase, type FreshDatabase } from '../support/dialects.js';
-import { ADMIN_TOKEN, T0, startTestApp, type TestApp } from '../support/test-app.js';
+import { DIALECTS, dialectEnabled } from '../support/dialects.js';
+import { ADMIN_TOKEN, T0, type TestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/use-test-app.js';
 import { startReceiver, type Receiver } from '../support/alert-receivers.js';
 
 const SLACK_TOKEN = 'T0000/B0000/secretTOKENabcdef1234';
@@ -11,10 +12,9 @@ for (const dialect of DIALECTS) {
   const enabled = await dialectEnabled(dialect);
 
   describe.skipIf(!enabled)(`alert channels API: ${dialect}`, () => {
-    let db: FreshDatabase;
-    let app: TestApp;
-    let strictDb: FreshDatabase;
-    let strict: TestApp;
+    const app = useTestApp(dialect, { MW_ALLOW_PRIVATE_ALERT_TARGETS: '1', MW_ALERT_TIMEOUT_MS: '500', SMTP_URL: 'smtp://127.0.0.1:1', ALERT_EMAIL_FROM: 'Meterwatch <alerts@mw.example.test>' });
+    /** Default settings: private and link-local alert targets are refused. */
+    const strict = useTestApp(dialect);
     let receiver: Receiver;
     let key: string;
     let otherKey: string;
@@ -26,19 +26,11 @@ for (const dialect of DIALECTS) {
 
     beforeAll(async () => {
       receiver = await startReceiver();
-      db = await freshDatabase(dialect);
-      app = await startTestApp(db, { MW_ALLOW_PRIVATE_ALERT_TARGETS: '1', MW_ALERT_TIMEOUT_MS: '500', SMTP_URL: 'smtp://127.0.0.1:1', ALERT_EMAIL_FROM: 'Meterwatch <alerts@mw.example.test>' });
       key = app.firstStart!.apiKey;
       otherKey = (await call(app, 'POST', '/v1/tenants', ADMIN_TOKEN, { name: 'other' })).json().apiKey;
       readOnlyKey = (await api('POST', '/v1/api-keys', { name: 'ro', scopes: ['read'] })).json().key;
-      strictDb = await freshDatabase(dialect);
-      strict = await startTestApp(strictDb);
     });
     afterAll(async () => {
-      await app?.close();
-      await strict?.close();
-      await db?.cleanup();
-      await strictDb?.cleanup();
       await receiver?.close();
     });
 

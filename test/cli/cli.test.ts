@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import type { CliIo } from '../../src/cli/cli-io.js';
 import { withCliServices } from '../../src/cli/open-cli-services.js';
-import { DIALECTS, dialectEnabled, freshDatabase, tempDir as makeTempDir, type FreshDatabase } from '../support/dialects.js';
+import { DIALECTS, dialectEnabled, freshDatabase, type FreshDatabase } from '../support/dialects.js';
+import { scratchDirs } from '../support/scratch-dirs.js';
 import { startTestApp } from '../support/test-app.js';
 
 /**
@@ -15,15 +16,7 @@ import { startTestApp } from '../support/test-app.js';
 
 type Env = Record<string, string | undefined>;
 
-const tempDirs: string[] = [];
-function tempDir(prefix: string): string {
-  const dir = makeTempDir(prefix);
-  tempDirs.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = scratchDirs();
 
 interface CliRun {
   code: number;

@@ -4,8 +4,9 @@ import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { dialectEnabled, freshDatabase, tempDir as makeTempDir, type FreshDatabase } from '../support/dialects.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { dialectEnabled, freshDatabase, type FreshDatabase } from '../support/dialects.js';
+import { scratchDirs } from '../support/scratch-dirs.js';
 
 /**
  * `meterwatch serve` as a real process: `node --import tsx src/main.ts serve …`. Every wait is
@@ -35,17 +36,7 @@ interface ServeProcess {
 }
 
 const running = new Set<ChildProcess>();
-const tempDirs: string[] = [];
-
-function tempDir(prefix: string): string {
-  const dir = makeTempDir(prefix);
-  tempDirs.push(dir);
-  return dir;
-}
-
-afterAll(() => {
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = scratchDirs();
 
 afterEach(() => {
   // A failed assertion must not leave a server behind.

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, dialectEnabled, freshDatabase, type FreshDatabase } from '../support/dialects.js';
-import { ADMIN_TOKEN, DEFAULT_SECRET, startTestApp, type TestApp } from '../support/test-app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, dialectEnabled } from '../support/dialects.js';
+import { ADMIN_TOKEN, DEFAULT_SECRET } from '../support/test-app.js';
+import { useTestApp } from '../support/use-test-app.js';
 import { fixture, signPayload, stripeEvent } from '../support/stripe-events.js';
 import type { Trigger } from '../../src/detectors/detector.js';
 
@@ -8,8 +9,7 @@ for (const dialect of DIALECTS) {
   const enabled = await dialectEnabled(dialect);
 
   describe.skipIf(!enabled)(`anomalies and detectors API: ${dialect}`, () => {
-    let db: FreshDatabase;
-    let app: TestApp;
+    const app = useTestApp(dialect);
     let key: string;
     let otherKey: string;
     let readOnlyKey: string;
@@ -28,8 +28,6 @@ for (const dialect of DIALECTS) {
     });
 
     beforeAll(async () => {
-      db = await freshDatabase(dialect);
-      app = await startTestApp(db);
       key = app.firstStart!.apiKey;
       const other = await app.server.inject({ method: 'POST', url: '/v1/tenants', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload: { name: 'other' } });
       otherKey = other.json().apiKey;
@@ -46,10 +44,6 @@ for (const dialect of DIALECTS) {
       await incidents.applyTrigger('default', 'customer_failure_cluster', trigger('cus_a', base - 3_000, 'warning', ['evt_evidence']), false);
       await incidents.applyTrigger('default', 'customer_failure_cluster', trigger('cus_b', base - 2_000, 'critical'), false);
       await incidents.applyTrigger('default', 'duplicate_charge', trigger('cus_c', base - 1_000, 'info'), true);
-    });
-    afterAll(async () => {
-      await app?.close();
-      await db?.cleanup();
     });
 
     it('lists incidents newest first with filters and a cursor, on both paths', async () => {

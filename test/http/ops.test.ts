@@ -1,20 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, type FreshDatabase } from '../support/dialects.js';
-import { DEFAULT_SECRET, startTestApp, type TestApp } from '../support/test-app.js';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SECRET } from '../support/test-app.js';
+import { useTestApp } from '../support/use-test-app.js';
 import { chargeSucceeded, signPayload } from '../support/stripe-events.js';
 
 describe('operations endpoints', () => {
-  let db: FreshDatabase;
-  let app: TestApp;
-
-  beforeAll(async () => {
-    db = await freshDatabase('sqlite');
-    app = await startTestApp(db);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await db?.cleanup();
-  });
+  const app = useTestApp('sqlite');
 
   it('is live at once, and ready only once the background loop has ticked', async () => {
     expect((await app.server.inject('/health/live')).json()).toEqual({ status: 'ok' });

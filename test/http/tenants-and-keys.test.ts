@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, dialectEnabled, freshDatabase, type FreshDatabase } from '../support/dialects.js';
-import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/test-app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, dialectEnabled } from '../support/dialects.js';
+import { ADMIN_TOKEN } from '../support/test-app.js';
+import { useTestApp } from '../support/use-test-app.js';
 import { chargeSucceeded, signPayload } from '../support/stripe-events.js';
 
 const A_SECRET = 'whsec_alpha_secret_0123456789abcdef';
@@ -13,8 +14,7 @@ for (const dialect of DIALECTS) {
   const enabled = await dialectEnabled(dialect);
 
   describe.skipIf(!enabled)(`tenants, keys and isolation: ${dialect}`, () => {
-    let db: FreshDatabase;
-    let app: TestApp;
+    const app = useTestApp(dialect);
     let a: { id: string; apiKey: string; webhookToken: string };
     let b: { id: string; apiKey: string; webhookToken: string };
 
@@ -27,8 +27,6 @@ for (const dialect of DIALECTS) {
       });
 
     beforeAll(async () => {
-      db = await freshDatabase(dialect);
-      app = await startTestApp(db);
       const ra = await call('POST', '/v1/tenants', ADMIN_TOKEN, { name: 'alpha', stripeWebhookSecret: A_SECRET, stripeApiKey: A_STRIPE_KEY });
       const rb = await call('POST', '/v1/tenants', ADMIN_TOKEN, { name: 'beta' });
       expect(ra.statusCode).toBe(201);
@@ -44,11 +42,6 @@ for (const dialect of DIALECTS) {
       const pb = JSON.stringify(chargeSucceeded(at, { customer: 'cus_beta' }, 'evt_beta_1'));
       await app.server.inject({ method: 'POST', url: `/webhook/${b.webhookToken}`, payload: pb, headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(pb, 'whsec_beta_secret_0123456789abcdef', at) } });
     });
-    afterAll(async () => {
-      await app?.close();
-      await db?.cleanup();
-    });
-
     it('creates tenants with the admin token only, validating input', async () => {
       expect((await call('POST', '/v1/tenants', undefined, { name: 'x' })).statusCode).toBe(401);
       expect((await call('POST', '/v1/tenants', a.apiKey, { name: 'x' })).statusCode).toBe(403);
@@ -85,14 +78,14 @@ for (const dialect of DIALECTS) {
     it('keeps secrets out of the database in clear', async () => {
       const needles = [A_SECRET, A_STRIPE_KEY, A_TEST_KEY, a.apiKey, a.webhookToken, b.apiKey];
       let haystack: string;
-      if (db.sqliteFile) {
+      if (app.db.sqliteFile) {
         haystack = ['', '-wal', '-shm']
-          .map((suffix) => db.sqliteFile + suffix)
+          .map((suffix) => app.db.sqliteFile + suffix)
           .filter((f) => fs.existsSync(f))
           .map((f) => fs.readFileSync(f).toString('latin1'))
           .join('\n');
       } else {
-        const client = new pg.Client({ connectionString: db.databaseUrl });
+        const client = new pg.Client({ connectionString: app.db.databaseUrl });
         await client.connect();
         const parts: string[] = [];
         for (const table of ['tenants', 'api_keys', 'mw_meta']) {

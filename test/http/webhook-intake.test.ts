@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, dialectEnabled, freshDatabase, type FreshDatabase } from '../support/dialects.js';
-import { ADMIN_TOKEN, DEFAULT_SECRET, startTestApp, type TestApp } from '../support/test-app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, dialectEnabled, freshDatabase } from '../support/dialects.js';
+import { ADMIN_TOKEN, DEFAULT_SECRET, startTestApp } from '../support/test-app.js';
+import { useTestApp } from '../support/use-test-app.js';
 import { chargeSucceeded, fixture, signPayload, stripeEvent } from '../support/stripe-events.js';
 import { FeedConsumer } from '../../src/jobs/feed-consumer.js';
 import type { BillingEventRecord } from '../../src/store/store.js';
@@ -12,8 +13,7 @@ for (const dialect of DIALECTS) {
   const enabled = await dialectEnabled(dialect);
 
   describe.skipIf(!enabled)(`webhook intake: ${dialect}`, () => {
-    let db: FreshDatabase;
-    let app: TestApp;
+    const app = useTestApp(dialect);
     let tenantB: { id: string; webhookUrl: string; webhookToken: string; apiKey: string };
     let defaultKey: string;
 
@@ -35,8 +35,6 @@ for (const dialect of DIALECTS) {
     const storedCount = async (tenantId: string) => (await app.services.store.listBillingEvents(tenantId, { limit: 10_000 })).length;
 
     beforeAll(async () => {
-      db = await freshDatabase(dialect);
-      app = await startTestApp(db);
       expect(app.firstStart).toBeDefined();
       defaultKey = app.firstStart!.apiKey;
       const created = await app.server.inject({
@@ -48,10 +46,6 @@ for (const dialect of DIALECTS) {
       expect(created.statusCode).toBe(201);
       tenantB = created.json();
       expect(tenantB.webhookUrl).toBe(`https://mw.example.test/webhook/${tenantB.webhookToken}`);
-    });
-    afterAll(async () => {
-      await app?.close();
-      await db?.cleanup();
     });
 
     it('stores a valid delivery with its envelope and key fields, durably, before the 200', async () => {

@@ -7,35 +7,9 @@ import {
   PricingError,
   type StripePriceLike,
 } from '../../src/pricing/index.js';
+import { STRIPE_FIXTURE_PRICE } from '../support/price-fixtures.js';
 
-/**
- * `resources.price` of Stripe's published example data (stripe/openapi tag v2436, copied from
- * /work/shared/fixtures/stripe/fixtures3.json so the test is hermetic). A per-unit price of 2000 cents
- * (20.00 USD) with transform_quantity {divide_by: 1592560163, round: "down"}.
- */
-const FIXTURE_PRICE = {
-  active: true,
-  billing_scheme: 'per_unit',
-  created: 1234567890,
-  currency: 'usd',
-  custom_unit_amount: { maximum: null, minimum: null, preset: null },
-  id: 'price_1PgafmB7WZ01zgkW6dKueIc5',
-  livemode: false,
-  lookup_key: null,
-  metadata: {},
-  nickname: null,
-  object: 'price',
-  product: 'prod_QXg1hqf4jFNsqG',
-  recurring: { interval: 'month', interval_count: 1, meter: null, usage_type: 'licensed', trial_period_days: null },
-  tax_behavior: 'unspecified',
-  tiers_mode: null,
-  transform_quantity: { divide_by: 1592560163, round: 'down' },
-  type: 'recurring',
-  unit_amount: 2000,
-  unit_amount_decimal: '2000',
-} satisfies StripePriceLike & Record<string, unknown>;
-
-/** `resources.plan` of the same file: the legacy Plan view of that price (amount_decimal, transform_usage). */
+/** `resources.plan` of the same fixtures file: the legacy Plan view of STRIPE_FIXTURE_PRICE (amount_decimal, transform_usage). */
 const FIXTURE_PLAN = {
   active: true,
   amount: 2000,
@@ -70,23 +44,23 @@ function typographic(mode: 'graduated' | 'volume'): StripePriceLike {
 
 describe('fromStripePrice: the published fixture', () => {
   it('maps per_unit + transform_quantity to a package price in major units', () => {
-    expect(fromStripePrice(FIXTURE_PRICE)).toEqual({
+    expect(fromStripePrice(STRIPE_FIXTURE_PRICE)).toEqual({
       model: 'package',
       currency: 'usd',
       unitPrice: '20', // unit_amount 2000 cents = 20 USD per package
       packageSize: '1592560163',
       packageRounding: 'down',
     });
-    expect(fromStripePrice(FIXTURE_PLAN)).toEqual(fromStripePrice(FIXTURE_PRICE));
+    expect(fromStripePrice(FIXTURE_PLAN)).toEqual(fromStripePrice(STRIPE_FIXTURE_PRICE));
   });
 
   it("prices quantities the way Stripe's invoice line would", () => {
     // Stripe: floor(quantity / 1592560163) × 2000 cents.
-    expect(stripeLineAmount(FIXTURE_PRICE, 1)).toBe(0); // floor(1 / 1592560163) = 0
-    expect(stripeLineAmount(FIXTURE_PRICE, 1592560163)).toBe(2000); // exactly 1 package → 20.00
-    expect(stripeLineAmount(FIXTURE_PRICE, 3185120325)).toBe(2000); // 2×divide_by − 1 → 1 package
-    expect(stripeLineAmount(FIXTURE_PRICE, 3185120326)).toBe(4000); // 2 packages → 40.00
-    const roundedUp: StripePriceLike = { ...FIXTURE_PRICE, transform_quantity: { divide_by: 1592560163, round: 'up' } };
+    expect(stripeLineAmount(STRIPE_FIXTURE_PRICE, 1)).toBe(0); // floor(1 / 1592560163) = 0
+    expect(stripeLineAmount(STRIPE_FIXTURE_PRICE, 1592560163)).toBe(2000); // exactly 1 package → 20.00
+    expect(stripeLineAmount(STRIPE_FIXTURE_PRICE, 3185120325)).toBe(2000); // 2×divide_by − 1 → 1 package
+    expect(stripeLineAmount(STRIPE_FIXTURE_PRICE, 3185120326)).toBe(4000); // 2 packages → 40.00
+    const roundedUp: StripePriceLike = { ...STRIPE_FIXTURE_PRICE, transform_quantity: { divide_by: 1592560163, round: 'up' } };
     expect(stripeLineAmount(roundedUp, 1)).toBe(2000); // ceil → 1 package
   });
 });

@@ -1,25 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Value } from '@sinclair/typebox/value';
-import {
-  InvoiceSimulator,
-  PricingError,
-  SimulationInputSchema,
-  SimulationResultSchema,
-  type PriceConfig,
-  type SimulationInput,
-} from '../../src/pricing/index.js';
+import { InvoiceSimulator, SimulationInputSchema, SimulationResultSchema, type SimulationInput } from '../../src/pricing/index.js';
+import { BRIEF_TIERED_PRICE, GRADUATED_USD } from '../support/price-fixtures.js';
+import { pricingErrorOf } from '../support/pricing-error-of.js';
 
 const simulator = new InvoiceSimulator();
-
-const GRADUATED_USD: PriceConfig = {
-  model: 'graduated',
-  currency: 'usd',
-  tiers: [
-    { upTo: 100, unitPrice: '1.00' },
-    { upTo: 1000, unitPrice: '0.80' },
-    { upTo: null, unitPrice: '0.60' },
-  ],
-};
 
 function input(overrides: Partial<SimulationInput> = {}): SimulationInput {
   return {
@@ -29,16 +14,6 @@ function input(overrides: Partial<SimulationInput> = {}): SimulationInput {
     usageItems: [{ metric: 'api_calls', quantity: 1500, priceConfig: GRADUATED_USD }],
     ...overrides,
   };
-}
-
-function errorOf(fn: () => unknown): PricingError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof PricingError) return error;
-    throw error;
-  }
-  throw new Error('expected a PricingError');
 }
 
 describe('InvoiceSimulator', () => {
@@ -51,15 +26,7 @@ describe('InvoiceSimulator', () => {
         {
           metric: 'api_calls',
           quantity: 25000,
-          priceConfig: {
-            model: 'tiered',
-            currency: 'USD',
-            tiers: [
-              { upTo: 10000, unitPrice: 0.01 },
-              { upTo: 50000, unitPrice: 0.008 },
-              { upTo: null, unitPrice: 0.005 },
-            ],
-          },
+          priceConfig: BRIEF_TIERED_PRICE,
         },
       ],
     });
@@ -235,13 +202,13 @@ describe('InvoiceSimulator', () => {
   });
 
   it('reports bad input with a code and the path of the problem', () => {
-    expect(errorOf(() => simulator.simulate(input({ periodEnd: '2023-12-31' })))).toMatchObject({ code: 'INVALID_PERIOD', path: 'periodEnd' });
-    expect(errorOf(() => simulator.simulate(input({ periodStart: '2024-13-45' }))).code).toBe('INVALID_PERIOD');
-    expect(errorOf(() => simulator.simulate(input({ periodStart: '2023-02-30' }))).code).toBe('INVALID_PERIOD');
-    expect(errorOf(() => simulator.simulate(input({ periodStart: '2023-12-31T24:30:00Z' }))).code).toBe('INVALID_PERIOD');
-    expect(errorOf(() => simulator.simulate(input({ periodStart: '2024-01-01T00:00:00' }))).code).toBe('INVALID_SIMULATION'); // no zone
+    expect(pricingErrorOf(() => simulator.simulate(input({ periodEnd: '2023-12-31' })))).toMatchObject({ code: 'INVALID_PERIOD', path: 'periodEnd' });
+    expect(pricingErrorOf(() => simulator.simulate(input({ periodStart: '2024-13-45' }))).code).toBe('INVALID_PERIOD');
+    expect(pricingErrorOf(() => simulator.simulate(input({ periodStart: '2023-02-30' }))).code).toBe('INVALID_PERIOD');
+    expect(pricingErrorOf(() => simulator.simulate(input({ periodStart: '2023-12-31T24:30:00Z' }))).code).toBe('INVALID_PERIOD');
+    expect(pricingErrorOf(() => simulator.simulate(input({ periodStart: '2024-01-01T00:00:00' }))).code).toBe('INVALID_SIMULATION'); // no zone
     expect(
-      errorOf(() =>
+      pricingErrorOf(() =>
         simulator.simulate(
           input({
             usageItems: [
@@ -252,22 +219,22 @@ describe('InvoiceSimulator', () => {
         ),
       ),
     ).toMatchObject({ code: 'INVALID_TIERS', path: 'usageItems[1].priceConfig.tiers[0].upTo' });
-    expect(errorOf(() => simulator.simulate(input({ usageItems: [{ metric: 'x', quantity: -1, priceConfig: GRADUATED_USD }] })))).toMatchObject({
+    expect(pricingErrorOf(() => simulator.simulate(input({ usageItems: [{ metric: 'x', quantity: -1, priceConfig: GRADUATED_USD }] })))).toMatchObject({
       code: 'INVALID_QUANTITY',
       path: 'usageItems[0].quantity',
     });
-    expect(errorOf(() => simulator.simulate(input({ usageItems: [{ metric: 'x', quantity: 1 }] }))).code).toBe('INVALID_SIMULATION');
+    expect(pricingErrorOf(() => simulator.simulate(input({ usageItems: [{ metric: 'x', quantity: 1 }] }))).code).toBe('INVALID_SIMULATION');
     expect(
-      errorOf(() => simulator.simulate(input({ commitments: [{ currency: 'usd', minimumAmountMinor: 1 }, { currency: 'USD', minimumAmountMinor: 2 }] }))),
+      pricingErrorOf(() => simulator.simulate(input({ commitments: [{ currency: 'usd', minimumAmountMinor: 1 }, { currency: 'USD', minimumAmountMinor: 2 }] }))),
     ).toMatchObject({ code: 'DUPLICATE_COMMITMENT', path: 'commitments[1].currency' });
-    expect(errorOf(() => simulator.simulate(input({ credits: [{ currency: 'usd', amountMinor: -5 }] }))).code).toBe('INVALID_SIMULATION');
-    expect(errorOf(() => simulator.simulate(input({ credits: [{ currency: 'usd', amountMinor: 1.5 }] }))).code).toBe('INVALID_SIMULATION');
-    expect(errorOf(() => simulator.simulate(input({ taxRate: '120' }))).code).toBe('INVALID_SIMULATION');
-    expect(errorOf(() => simulator.simulate({ ...input(), extra: true } as SimulationInput)).code).toBe('INVALID_SIMULATION');
+    expect(pricingErrorOf(() => simulator.simulate(input({ credits: [{ currency: 'usd', amountMinor: -5 }] }))).code).toBe('INVALID_SIMULATION');
+    expect(pricingErrorOf(() => simulator.simulate(input({ credits: [{ currency: 'usd', amountMinor: 1.5 }] }))).code).toBe('INVALID_SIMULATION');
+    expect(pricingErrorOf(() => simulator.simulate(input({ taxRate: '120' }))).code).toBe('INVALID_SIMULATION');
+    expect(pricingErrorOf(() => simulator.simulate({ ...input(), extra: true } as SimulationInput)).code).toBe('INVALID_SIMULATION');
   });
 
   it('refuses amounts beyond what a JSON number holds exactly', () => {
     const huge = simulator.simulate.bind(simulator, input({ usageItems: [{ metric: 'x', quantity: '100000000000000', priceConfig: { model: 'per_unit', currency: 'usd', unitPrice: '1000' } }] }));
-    expect(errorOf(huge).code).toBe('AMOUNT_OVERFLOW');
+    expect(pricingErrorOf(huge).code).toBe('AMOUNT_OVERFLOW');
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compilePrice, priceLine, type PriceConfig, type PriceTier } from '../../src/pricing/index.js';
+import { BRIEF_TIERED_PRICE } from '../support/price-fixtures.js';
 
 function amountMinor(config: PriceConfig, quantity: string | number): number {
   return Number(priceLine(compilePrice(config), quantity).amountMinor);
@@ -73,17 +74,8 @@ describe('graduated tiers', () => {
 
   it("the brief's tiered example: 25,000 api calls → 220.00 USD", () => {
     // 10,000 × 0.01 + 15,000 × 0.008 = 100 + 120 = 220.00 (third tier not reached)
-    const config: PriceConfig = {
-      model: 'tiered',
-      currency: 'USD',
-      tiers: [
-        { upTo: 10000, unitPrice: 0.01 },
-        { upTo: 50000, unitPrice: 0.008 },
-        { upTo: null, unitPrice: 0.005 },
-      ],
-    };
-    expect(amountMinor(config, 25000)).toBe(22000);
-    expect(compilePrice(config).model).toBe('graduated');
+    expect(amountMinor(BRIEF_TIERED_PRICE, 25000)).toBe(22000);
+    expect(compilePrice(BRIEF_TIERED_PRICE).model).toBe('graduated');
   });
 
   it('subtracts included units before the tiers', () => {

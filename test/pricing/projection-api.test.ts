@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DIALECTS, dialectEnabled } from '../support/dialects.js';
 import { ADMIN_TOKEN } from '../support/test-app.js';
 import { utc } from '../metering/metering-harness.js';
-import { ISSUE_TIERS, money, startProjectionApp, type ProjectionApp } from './projection-harness.js';
+import { ISSUE_TIERS, money, useProjectionApp } from './projection-harness.js';
 
 /**
  * POST /v1/usage/projection on both stores, with usage ingested through POST /v1/events/ingest and
@@ -16,14 +16,7 @@ for (const dialect of DIALECTS) {
   const enabled = await dialectEnabled(dialect);
 
   describe.skipIf(!enabled)(`usage projection: ${dialect}`, () => {
-    let p: ProjectionApp;
-    beforeAll(async () => {
-      p = await startProjectionApp(dialect);
-    });
-    afterEach(() => p.m.app.clock.set(T0));
-    afterAll(async () => {
-      await p?.m.close();
-    });
+    const p = useProjectionApp(dialect, { resetClockTo: T0 });
 
     it('before 3 full days: linear in elapsed time — 100 units in 2 of 30 days → 1,500 → 1,120.00 on the issue tiers', async () => {
       const t = await p.tenant('linear');

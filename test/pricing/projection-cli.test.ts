@@ -1,22 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import type { CliIo } from '../../src/cli/cli-io.js';
 import { DIALECTS, dialectEnabled } from '../support/dialects.js';
 import { utc } from '../metering/metering-harness.js';
-import { ISSUE_TIERS, money, startProjectionApp, type ProjectionApp } from './projection-harness.js';
+import { ISSUE_TIERS, money, useProjectionApp } from './projection-harness.js';
 
 /** `meterwatch projection` in-process against the same database the API wrote, on both stores. */
 for (const dialect of DIALECTS) {
   const enabled = await dialectEnabled(dialect);
 
   describe.skipIf(!enabled)(`meterwatch projection: ${dialect}`, () => {
-    let p: ProjectionApp;
-    beforeAll(async () => {
-      p = await startProjectionApp(dialect);
-    });
-    afterAll(async () => {
-      await p?.m.close();
-    });
+    const p = useProjectionApp(dialect);
 
     const run = async (argv: string[]) => {
       const out: string[] = [];

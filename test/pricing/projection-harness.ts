@@ -1,3 +1,4 @@
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { startMetering, type MeteringApp } from '../metering/metering-harness.js';
 import type { Dialect } from '../support/dialects.js';
 
@@ -44,6 +45,33 @@ export async function startProjectionApp(dialect: Dialect): Promise<ProjectionAp
         project: (body) => call('POST', '/v1/usage/projection', body, key),
       };
     },
+  };
+}
+
+/**
+ * One projection app for the describe block it is called in: started before its tests, closed after
+ * them; with `resetClockTo`, the clock goes back there after every test (tests move it, never sleep).
+ */
+export function useProjectionApp(dialect: Dialect, options: { resetClockTo?: number } = {}): ProjectionApp {
+  let started: ProjectionApp | undefined;
+  const app = (): ProjectionApp => {
+    if (!started) throw new Error('the projection app is started in beforeAll');
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startProjectionApp(dialect);
+  });
+  const home = options.resetClockTo;
+  if (home !== undefined) afterEach(() => app().m.app.clock.set(home));
+  afterAll(async () => {
+    await started?.m.close();
+  });
+  return {
+    get m() {
+      return app().m;
+    },
+    call: (...args) => app().call(...args),
+    tenant: (name) => app().tenant(name),
   };
 }
 

@@ -1,7 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DIALECTS, dialectEnabled } from '../support/dialects.js';
 import { utc } from '../metering/metering-harness.js';
-import { ISSUE_TIERS, money, startProjectionApp, type ProjectionApp } from './projection-harness.js';
+import { STRIPE_FIXTURE_PRICE } from '../support/price-fixtures.js';
+import { ISSUE_TIERS, money, useProjectionApp } from './projection-harness.js';
 
 /**
  * Price plans (tenant default + customer overrides) through the HTTP API on both stores, the Stripe
@@ -32,41 +33,11 @@ const STRIPE_GRADUATED = {
   unit_amount_decimal: null,
 };
 
-/** `resources.price` of Stripe's published example data (/work/shared/fixtures/stripe/fixtures3.json). */
-const FIXTURE_PRICE = {
-  active: true,
-  billing_scheme: 'per_unit',
-  created: 1234567890,
-  currency: 'usd',
-  custom_unit_amount: { maximum: null, minimum: null, preset: null },
-  id: 'price_1PgafmB7WZ01zgkW6dKueIc5',
-  livemode: false,
-  lookup_key: null,
-  metadata: {},
-  nickname: null,
-  object: 'price',
-  product: 'prod_QXg1hqf4jFNsqG',
-  recurring: { interval: 'month', interval_count: 1, meter: null, usage_type: 'licensed', trial_period_days: null },
-  tax_behavior: 'unspecified',
-  tiers_mode: null,
-  transform_quantity: { divide_by: 1592560163, round: 'down' },
-  type: 'recurring',
-  unit_amount: 2000,
-  unit_amount_decimal: '2000',
-};
-
 for (const dialect of DIALECTS) {
   const enabled = await dialectEnabled(dialect);
 
   describe.skipIf(!enabled)(`price plans: ${dialect}`, () => {
-    let p: ProjectionApp;
-    beforeAll(async () => {
-      p = await startProjectionApp(dialect);
-    });
-    afterEach(() => p.m.app.clock.set(T0));
-    afterAll(async () => {
-      await p?.m.close();
-    });
+    const p = useProjectionApp(dialect, { resetClockTo: T0 });
 
     it('stores the tenant default in canonical form; replace, list, get, delete', async () => {
       const t = await p.tenant('crud');
@@ -149,7 +120,7 @@ for (const dialect of DIALECTS) {
       expect(projection.body.totals).toEqual([{ currency: 'usd', current: money(10000, '100.00 USD'), projected: money(112000, '1,120.00 USD') }]);
 
       // Stripe's fixture: 2000 cents per package of 1,592,560,163 units, rounded down.
-      const fixture = await t.putPrice('api_calls', { stripePrice: FIXTURE_PRICE }, 'cus_fixture');
+      const fixture = await t.putPrice('api_calls', { stripePrice: STRIPE_FIXTURE_PRICE }, 'cus_fixture');
       expect(fixture.body).toMatchObject({
         scope: 'customer',
         aggregation: 'sum',
@@ -171,7 +142,7 @@ for (const dialect of DIALECTS) {
       expect(noTiers.status).toBe(400);
       expect(noTiers.body.error.details).toMatchObject({ pricingCode: 'UNSUPPORTED_STRIPE_PRICE', path: 'stripePrice.tiers' });
       expect((await t.putPrice('seats', { stripePrice: { ...STRIPE_GRADUATED, tiers: 'abc' } })).status).toBe(400);
-      expect((await t.putPrice('seats', { stripePrice: { ...FIXTURE_PRICE, unit_amount: null, unit_amount_decimal: null } })).body.error.details.pricingCode).toBe('UNSUPPORTED_STRIPE_PRICE');
+      expect((await t.putPrice('seats', { stripePrice: { ...STRIPE_FIXTURE_PRICE, unit_amount: null, unit_amount_decimal: null } })).body.error.details.pricingCode).toBe('UNSUPPORTED_STRIPE_PRICE');
     });
 
     it('refuses invalid prices with 400 and the reason (and where)', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { projectInvoice, projectQuantity, PricingError, type SimulationInput } from '../../src/pricing/index.js';
+import { GRADUATED_USD } from '../support/price-fixtures.js';
 
 const period = { periodStart: '2024-04-01', periodEnd: '2024-05-01' }; // 30 days
 
@@ -36,15 +37,7 @@ describe('projectInvoice', () => {
         {
           metric: 'api_calls',
           quantity: 500,
-          priceConfig: {
-            model: 'graduated',
-            currency: 'usd',
-            tiers: [
-              { upTo: 100, unitPrice: '1.00' },
-              { upTo: 1000, unitPrice: '0.80' },
-              { upTo: null, unitPrice: '0.60' },
-            ],
-          },
+          priceConfig: GRADUATED_USD,
         },
       ],
     };

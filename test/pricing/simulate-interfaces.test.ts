@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, tempDir, type FreshDatabase } from '../support/dialects.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../support/dialects.js';
+import { BRIEF_TIERED_PRICE } from '../support/price-fixtures.js';
+import { useTestApp } from '../support/use-test-app.js';
 import { runCli } from '../../src/cli/program.js';
 import type { CliIo } from '../../src/cli/cli-io.js';
 
@@ -15,31 +16,13 @@ const BRIEF = {
     {
       metric: 'api_calls',
       quantity: 25000,
-      priceConfig: {
-        model: 'tiered',
-        currency: 'USD',
-        tiers: [
-          { upTo: 10000, unitPrice: 0.01 },
-          { upTo: 50000, unitPrice: 0.008 },
-          { upTo: null, unitPrice: 0.005 },
-        ],
-      },
+      priceConfig: BRIEF_TIERED_PRICE,
     },
   ],
 };
 
 describe('invoice simulator over HTTP and the CLI', () => {
-  let db: FreshDatabase;
-  let app: TestApp;
-
-  beforeAll(async () => {
-    db = await freshDatabase('sqlite');
-    app = await startTestApp(db);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await db?.cleanup();
-  });
+  const app = useTestApp('sqlite');
 
   it('POST /v1/simulate prices the brief’s example at 220.00 USD with the tier breakdown', async () => {
     const res = await app.server.inject({ method: 'POST', url: '/v1/simulate', headers: { authorization: `Bearer ${app.firstStart!.apiKey}` }, payload: BRIEF });
@@ -51,7 +34,7 @@ describe('invoice simulator over HTTP and the CLI', () => {
 
   it('answers bad pricing input with a 400 naming the place, and needs a key', async () => {
     const bad = structuredClone(BRIEF);
-    (bad.usageItems[0]!.priceConfig.tiers[1] as { upTo: number }).upTo = 5;
+    (bad.usageItems[0]!.priceConfig.tiers![1] as { upTo: number }).upTo = 5;
     const res = await app.server.inject({ method: 'POST', url: '/v1/simulate', headers: { authorization: `Bearer ${app.firstStart!.apiKey}` }, payload: bad });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.code).toBe('validation_failed');

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, dialectEnabled } from '../support/dialects.js';
 import { ADMIN_TOKEN } from '../support/test-app.js';
 import { runCli } from '../../src/cli/program.js';
-import { LIVE_KEY, NOV, createMeter, startSync, type SyncApp } from '../sync/sync-harness.js';
+import { LIVE_KEY, NOV, mapSumMeter, startSync, type SyncApp } from '../sync/sync-harness.js';
 
 /**
  * Reconciliation through the HTTP API against the fake Stripe: local totals (pushed by the real
@@ -31,8 +31,7 @@ for (const dialect of DIALECTS) {
 
     beforeAll(async () => {
       s = await startSync(dialect);
-      meter = createMeter(s.fake, LIVE_KEY, 'api_calls', 'sum').id;
-      expect((await s.request('POST', '/v1/mappings', { metric: 'api_calls', meterEventName: 'api_calls', aggregation: 'sum' })).status).toBe(201);
+      meter = (await mapSumMeter(s)).meterId;
     });
     afterAll(async () => {
       await s?.close();

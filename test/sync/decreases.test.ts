@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, dialectEnabled } from '../support/dialects.js';
-import { LIVE_KEY, NOW, createMeter, startSync, type SyncApp } from './sync-harness.js';
+import { LIVE_KEY, NOW, mapSumMeter, startSync, type SyncApp } from './sync-harness.js';
 
 /**
  * Decreases (approved negative adjustments): within Stripe's 24 h window the newest accepted events
@@ -24,8 +24,7 @@ for (const dialect of DIALECTS) {
 
     beforeAll(async () => {
       s = await startSync(dialect);
-      meter = createMeter(s.fake, LIVE_KEY, 'api_calls', 'sum').id;
-      expect((await s.request('POST', '/v1/mappings', { metric: 'api_calls', meterEventName: 'api_calls', aggregation: 'sum' })).status).toBe(201);
+      meter = (await mapSumMeter(s)).meterId;
     });
     afterAll(async () => {
       await s?.close();

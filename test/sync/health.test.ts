@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, dialectEnabled } from '../support/dialects.js';
-import { LIVE_KEY, createMeter, startSync, type SyncApp } from './sync-harness.js';
+import { LIVE_KEY, mapSumMeter, startSync, type SyncApp } from './sync-harness.js';
 
 /**
  * Failing pushes: backoff (Retry-After honoured), status and metrics, and the usage_push_failing
@@ -22,8 +22,7 @@ for (const dialect of DIALECTS) {
 
     beforeAll(async () => {
       s = await startSync(dialect, { env: { MW_SYNC_FAILING_CYCLES: '3' } });
-      createMeter(s.fake, LIVE_KEY, 'api_calls', 'sum');
-      mappingId = (await s.request('POST', '/v1/mappings', { metric: 'api_calls', meterEventName: 'api_calls', aggregation: 'sum' })).body.id;
+      ({ mappingId } = await mapSumMeter(s));
       customer = await s.mapCustomer('acme');
     });
     afterAll(async () => {

@@ -116,6 +116,17 @@ export async function startSync(dialect: Dialect, options: { env?: Record<string
   return harness;
 }
 
+/**
+ * The usual live setup: a Stripe meter summing events named after the metric, and a mapping of the
+ * metric to it (created, 201). Returns the meter's and the mapping's ids.
+ */
+export async function mapSumMeter(s: SyncApp, metric = 'api_calls'): Promise<{ meterId: string; mappingId: string }> {
+  const meterId = createMeter(s.fake, LIVE_KEY, metric, 'sum').id;
+  const created = await s.request('POST', '/v1/mappings', { metric, meterEventName: metric, aggregation: 'sum' });
+  expect(created.status).toBe(201);
+  return { meterId, mappingId: created.body.id };
+}
+
 export function createMeter(fake: FakeStripe, apiKey: string, eventName: string, formula: 'sum' | 'last' | 'count', extra: Record<string, unknown> = {}) {
   return fake.account(apiKey).createMeter({ display_name: eventName, event_name: eventName, default_aggregation: { formula }, ...extra });
 }
