@@ -20,6 +20,7 @@ import {
   FEED_START,
   type ApiKeyRecord,
   type BillingEventInput,
+  type BillingEventKey,
   type BillingEventQuery,
   type BillingEventRecord,
   type FeedBatch,
@@ -320,19 +321,7 @@ export class KyselyStore implements Store {
       const keyed = (query.types !== undefined && query.types.length > 0) || query.customer !== undefined || query.refId !== undefined || query.objectId !== undefined;
       if (!keyed) return (await this.eventsQuery(tenantId, query, undefined).execute()).map(rowToEvent);
 
-      let k = this.db.selectFrom('event_keys as k').innerJoin('billing_events as e', 'e.seq', 'k.seq').selectAll('e').where('k.tenant_id', '=', tenantId);
-      if (query.types && query.types.length > 0) k = k.where('k.type', 'in', query.types);
-      if (query.customer !== undefined) k = k.where('k.customer', '=', query.customer);
-      if (query.refId !== undefined) k = k.where('k.ref_id', '=', query.refId);
-      if (query.objectId !== undefined) k = k.where('k.object_id', '=', query.objectId);
-      if (query.flagged !== undefined) k = k.where('e.flagged', '=', query.flagged ? 1 : 0);
-      if (query.since !== undefined) k = k.where('k.created', '>=', query.since);
-      if (query.until !== undefined) k = k.where('k.created', '<', query.until);
-      const before = query.before;
-      if (before) {
-        k = k.where((eb) => eb.or([eb('k.created', '<', before.created), eb.and([eb('k.created', '=', before.created), eb('k.seq', '<', before.seq)])]));
-      }
-      const indexed = await k.orderBy('k.created', 'desc').orderBy('k.seq', 'desc').limit(query.limit).execute();
+      const indexed = await this.keyedQuery(tenantId, query).selectAll('e').execute();
       if (query.indexedOnly) return indexed.map(rowToEvent);
       const top = await this.db.selectFrom('event_keys').select((eb) => eb.fn.max<number>('seq').as('seq')).where('tenant_id', '=', tenantId).executeTakeFirst();
       const tail = await this.tailQuery(tenantId, query, Number(top?.seq ?? 0)).execute();
@@ -343,6 +332,32 @@ export class KyselyStore implements Store {
         .slice(0, query.limit)
         .map(rowToEvent);
     });
+  }
+
+  listBillingEventKeys(tenantId: string, query: BillingEventQuery & { types: string[] }): Promise<BillingEventKey[]> {
+    return this.guard('listBillingEventKeys', async () => {
+      const rows = await this.keyedQuery(tenantId, query).select(KEY_COLUMNS).execute();
+      return rows.map(rowToEventKey);
+    });
+  }
+
+  /** Indexed events (through `event_keys`), newest first; the caller picks the columns. */
+  private keyedQuery(tenantId: string, query: BillingEventQuery) {
+    let k = this.db.selectFrom('event_keys as k').innerJoin('billing_events as e', 'e.seq', 'k.seq').where('k.tenant_id', '=', tenantId);
+    if (query.types && query.types.length > 0) k = k.where('k.type', 'in', query.types);
+    if (query.customer !== undefined) k = k.where('k.customer', '=', query.customer);
+    if (query.refId !== undefined) k = k.where('k.ref_id', '=', query.refId);
+    if (query.objectId !== undefined) k = k.where('k.object_id', '=', query.objectId);
+    if (query.amount !== undefined) k = k.where('e.amount', '=', query.amount);
+    if (query.currency !== undefined) k = k.where('e.currency', '=', query.currency);
+    if (query.flagged !== undefined) k = k.where('e.flagged', '=', query.flagged ? 1 : 0);
+    if (query.since !== undefined) k = k.where('k.created', '>=', query.since);
+    if (query.until !== undefined) k = k.where('k.created', '<', query.until);
+    const before = query.before;
+    if (before) {
+      k = k.where((eb) => eb.or([eb('k.created', '<', before.created), eb.and([eb('k.created', '=', before.created), eb('k.seq', '<', before.seq)])]));
+    }
+    return k.orderBy('k.created', 'desc').orderBy('k.seq', 'desc').limit(query.limit);
   }
 
   /**
@@ -367,6 +382,8 @@ export class KyselyStore implements Store {
     if (query.customer !== undefined) q = q.where('customer', '=', query.customer);
     if (query.refId !== undefined) q = q.where('ref_id', '=', query.refId);
     if (query.objectId !== undefined) q = q.where('object_id', '=', query.objectId);
+    if (query.amount !== undefined) q = q.where('amount', '=', query.amount);
+    if (query.currency !== undefined) q = q.where('currency', '=', query.currency);
     if (query.flagged !== undefined) q = q.where('flagged', '=', query.flagged ? 1 : 0);
     if (query.since !== undefined) q = q.where('created', '>=', query.since);
     if (query.until !== undefined) q = q.where('created', '<', query.until);
@@ -531,6 +548,35 @@ function eventValues(e: BillingEventInput): unknown[] {
 
 function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const KEY_COLUMNS = [
+  'e.seq', 'e.tenant_id', 'e.event_id', 'e.type', 'e.created', 'e.livemode', 'e.api_version', 'e.account', 'e.object_type', 'e.object_id',
+  'e.customer', 'e.amount', 'e.currency', 'e.status', 'e.ref_id', 'e.source', 'e.anomaly_score', 'e.flagged', 'e.received_at',
+] as const;
+
+function rowToEventKey(r: Omit<Selectable<Database['billing_events']>, 'payload' | 'tx_id'>): BillingEventKey {
+  return {
+    seq: Number(r.seq),
+    tenantId: r.tenant_id,
+    eventId: r.event_id,
+    type: r.type,
+    created: Number(r.created),
+    livemode: Number(r.livemode) === 1,
+    apiVersion: r.api_version,
+    account: r.account,
+    objectType: r.object_type,
+    objectId: r.object_id,
+    customer: r.customer,
+    amount: r.amount === null ? null : Number(r.amount),
+    currency: r.currency,
+    status: r.status,
+    refId: r.ref_id,
+    source: r.source as BillingEventRecord['source'],
+    anomalyScore: Number(r.anomaly_score),
+    flagged: Number(r.flagged) === 1,
+    receivedAt: Number(r.received_at),
+  };
 }
 
 function rowToEvent(r: Selectable<Database['billing_events']>): BillingEventRecord {
