@@ -29,6 +29,9 @@ import { createBackfill } from './backfill/create-backfill.js';
 import { createReconciliation } from './reconciliation/create-reconciliation.js';
 import { syncMappingDirectory } from './reconciliation/sync-mapping-directory.js';
 import { createSync } from './sync/create-sync.js';
+import { USAGE_PUSH_FAILING } from './sync/push-health.js';
+import { USAGE_DRIFT } from './reconciliation/reconciliation-service.js';
+import { INVOICE_USAGE_MISMATCH } from './reconciliation/invoice-parity.js';
 import { createStripeClientFactory } from './stripe/stripe-client.js';
 
 export interface AppOptions {
@@ -81,7 +84,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   }
   loop.add(every(3_600_000, () => clock.now(), { name: 'store-maintenance', run: () => store.maintain() }));
   loop.add(every(60_000, () => clock.now(), { name: 'detector-schedule', run: async () => void (await detectorEngine.runSchedule()) }));
-  const alerting = createAlerting({ config, store, box, ids, clock, logger, incidents, detectorNames: DETECTORS.map((d) => d.name) });
+  // Channels may filter on every incident source: the detectors and the sync's own incidents.
+  const incidentSources = [...DETECTORS.map((d) => d.name), USAGE_PUSH_FAILING, USAGE_DRIFT, INVOICE_USAGE_MISMATCH];
+  const alerting = createAlerting({ config, store, box, ids, clock, logger, incidents, detectorNames: incidentSources });
   for (const task of alerting.tasks) loop.add(task);
   const stripeClients = createStripeClientFactory(config.stripe);
   const backfill = createBackfill({ config, store, tenants, ids, clock, logger, metrics, stripe: stripeClients });

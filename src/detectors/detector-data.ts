@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { BillingEventKey, BillingEventQuery, Store } from '../store/store.js';
 import type { SubscriptionFactRecord } from '../store/detector-store.js';
 import type { BucketSum, DetectorData, DetectorEvent, EventQuery, RefundFact, SubscriptionFact } from './detector.js';
 import { toDetectorEvent } from './event-facts.js';
@@ -28,19 +28,29 @@ export class TenantDetectorData implements DetectorData {
   }
 
   async events(query: EventQuery): Promise<DetectorEvent[]> {
+    const rows = await this.store.listBillingEvents(this.tenantId, this.storeQuery(query));
+    return rows.map(toDetectorEvent);
+  }
+
+  eventKeys(query: EventQuery & { types: string[] }): Promise<BillingEventKey[]> {
+    return this.store.listBillingEventKeys(this.tenantId, { ...this.storeQuery(query), types: query.types });
+  }
+
+  private storeQuery(query: EventQuery): BillingEventQuery {
     const asOfSeconds = this.asOfMs === undefined ? undefined : Math.floor(this.asOfMs / 1000) + 1;
     const until = query.until === undefined ? asOfSeconds : asOfSeconds === undefined ? query.until : Math.min(query.until, asOfSeconds);
-    const rows = await this.store.listBillingEvents(this.tenantId, {
+    return {
       ...(query.types ? { types: query.types } : {}),
       ...(query.customer !== undefined ? { customer: query.customer } : {}),
       ...(query.refId !== undefined ? { refId: query.refId } : {}),
       ...(query.objectId !== undefined ? { objectId: query.objectId } : {}),
+      ...(query.amount !== undefined ? { amount: query.amount } : {}),
+      ...(query.currency !== undefined ? { currency: query.currency } : {}),
       ...(query.since !== undefined ? { since: query.since } : {}),
       ...(until !== undefined ? { until } : {}),
       limit: Math.min(Math.max(query.limit, 1), 10_000),
       indexedOnly: true,
-    });
-    return rows.map(toDetectorEvent);
+    };
   }
 
   async refundsForCharge(chargeId: string): Promise<RefundFact[]> {

@@ -1,5 +1,5 @@
 import type { TObject } from '@sinclair/typebox';
-import type { BillingEventRecord } from '../store/store.js';
+import type { BillingEventKey, BillingEventRecord } from '../store/store.js';
 
 /**
  * The contract every detector implements (one file per detector in `rules/`). A detector is pure
@@ -48,6 +48,9 @@ export interface EventQuery {
   /** The related object: refund/dispute/early fraud warning → charge, invoice → subscription, charge → payment intent. */
   refId?: string;
   objectId?: string;
+  /** Exact amount in minor units and currency (both stored key fields of the event). */
+  amount?: number;
+  currency?: string;
   /** Stripe `created` bounds, epoch seconds, [since, until). */
   since?: number;
   until?: number;
@@ -91,6 +94,8 @@ export interface DetectorData {
   /** Every metric starting with `prefix`, keyed by the full metric name (`charge.captured:` → `charge.captured:usd`, …). */
   sumByPrefix(prefix: string, fromMs: number, toMs: number): Promise<Map<string, BucketSum>>;
   events(query: EventQuery): Promise<DetectorEvent[]>;
+  /** The same events without their Stripe object (no payload read, no JSON parse): for counting and grouping by key fields. */
+  eventKeys(query: EventQuery & { types: string[] }): Promise<BillingEventKey[]>;
   refundsForCharge(chargeId: string): Promise<RefundFact[]>;
   subscription(subscriptionId: string): Promise<SubscriptionFact | undefined>;
   /** Subscriptions by state; `periodEndBefore` (ms) finds periods that ended. Ordered by period end. */

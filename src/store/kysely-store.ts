@@ -20,6 +20,7 @@ import {
   FEED_START,
   type ApiKeyRecord,
   type BillingEventInput,
+  type BillingEventKey,
   type BillingEventQuery,
   type BillingEventRecord,
   type FeedBatch,
@@ -320,9 +321,7 @@ export class KyselyStore implements Store {
       const keyed = (query.types !== undefined && query.types.length > 0) || query.customer !== undefined || query.refId !== undefined || query.objectId !== undefined;
       if (!keyed) return (await this.eventsQuery(tenantId, query, undefined).execute()).map(rowToEvent);
 
-      const keys = this.db.selectFrom('event_keys as k').innerJoin('billing_events as e', 'e.seq', 'k.seq').selectAll('e').where('k.tenant_id', '=', tenantId);
-      const k = filterEvents(keys, query, KEYED_EVENT_COLUMNS);
-      const indexed = await k.orderBy('k.created', 'desc').orderBy('k.seq', 'desc').limit(query.limit).execute();
+      const indexed = await this.keyedQuery(tenantId, query).selectAll('e').execute();
       if (query.indexedOnly) return indexed.map(rowToEvent);
       const top = await this.db.selectFrom('event_keys').select((eb) => eb.fn.max<number>('seq').as('seq')).where('tenant_id', '=', tenantId).executeTakeFirst();
       const tail = await this.tailQuery(tenantId, query, Number(top?.seq ?? 0)).execute();
@@ -335,12 +334,25 @@ export class KyselyStore implements Store {
     });
   }
 
+  listBillingEventKeys(tenantId: string, query: BillingEventQuery & { types: string[] }): Promise<BillingEventKey[]> {
+    return this.guard('listBillingEventKeys', async () => {
+      const rows = await this.keyedQuery(tenantId, query).select(KEY_COLUMNS).execute();
+      return rows.map(rowToEventKey);
+    });
+  }
+
+  /** Indexed events (through `event_keys`), newest first; the caller picks the columns. */
+  private keyedQuery(tenantId: string, query: BillingEventQuery) {
+    const keys = this.db.selectFrom('event_keys as k').innerJoin('billing_events as e', 'e.seq', 'k.seq').where('k.tenant_id', '=', tenantId);
+    return filterEvents(keys, query, KEYED_FILTER_COLUMNS).orderBy('k.created', 'desc').orderBy('k.seq', 'desc').limit(query.limit);
+  }
+
   /**
    * The feed's unindexed tail: rows past `afterSeq`, walked by seq (the primary key) so the planner
    * never scans a whole time range to find a few new rows; filters are applied row by row.
    */
   private tailQuery(tenantId: string, query: BillingEventQuery, afterSeq: number) {
-    return filterEvents(this.db.selectFrom('billing_events').selectAll().where('seq', '>', afterSeq).where('tenant_id', '=', tenantId), query, EVENT_COLUMNS_FILTERED)
+    return filterEvents(this.db.selectFrom('billing_events').selectAll().where('seq', '>', afterSeq).where('tenant_id', '=', tenantId), query, TABLE_FILTER_COLUMNS)
       .orderBy('seq', 'desc')
       .limit(Math.max(query.limit, 10_000));
   }
@@ -349,7 +361,7 @@ export class KyselyStore implements Store {
   private eventsQuery(tenantId: string, query: BillingEventQuery, afterSeq: number | undefined) {
     let q = this.db.selectFrom('billing_events').selectAll().where('tenant_id', '=', tenantId);
     if (afterSeq !== undefined) q = q.where('seq', '>', afterSeq);
-    return filterEvents(q, query, EVENT_COLUMNS_FILTERED).orderBy('created', 'desc').orderBy('seq', 'desc').limit(query.limit);
+    return filterEvents(q, query, TABLE_FILTER_COLUMNS).orderBy('created', 'desc').orderBy('seq', 'desc').limit(query.limit);
   }
 
   readFeed(after: FeedPosition, limit: number): Promise<FeedBatch> {
@@ -482,12 +494,34 @@ interface EventFilterColumns {
   customer: string;
   refId: string;
   objectId: string;
+  amount: string;
+  currency: string;
   flagged: string;
   created: string;
   seq: string;
 }
-const EVENT_COLUMNS_FILTERED: EventFilterColumns = { type: 'type', customer: 'customer', refId: 'ref_id', objectId: 'object_id', flagged: 'flagged', created: 'created', seq: 'seq' };
-const KEYED_EVENT_COLUMNS: EventFilterColumns = { type: 'k.type', customer: 'k.customer', refId: 'k.ref_id', objectId: 'k.object_id', flagged: 'e.flagged', created: 'k.created', seq: 'k.seq' };
+const TABLE_FILTER_COLUMNS: EventFilterColumns = {
+  type: 'type',
+  customer: 'customer',
+  refId: 'ref_id',
+  objectId: 'object_id',
+  amount: 'amount',
+  currency: 'currency',
+  flagged: 'flagged',
+  created: 'created',
+  seq: 'seq',
+};
+const KEYED_FILTER_COLUMNS: EventFilterColumns = {
+  type: 'k.type',
+  customer: 'k.customer',
+  refId: 'k.ref_id',
+  objectId: 'k.object_id',
+  amount: 'e.amount',
+  currency: 'e.currency',
+  flagged: 'e.flagged',
+  created: 'k.created',
+  seq: 'k.seq',
+};
 
 /**
  * The filters of a billing-event query, newest-first cursor included, on either source: the indexed
@@ -498,6 +532,8 @@ function filterEvents<Q extends { where: (...args: any[]) => Q }>(q: Q, query: B
   if (query.customer !== undefined) q = q.where(c.customer, '=', query.customer);
   if (query.refId !== undefined) q = q.where(c.refId, '=', query.refId);
   if (query.objectId !== undefined) q = q.where(c.objectId, '=', query.objectId);
+  if (query.amount !== undefined) q = q.where(c.amount, '=', query.amount);
+  if (query.currency !== undefined) q = q.where(c.currency, '=', query.currency);
   if (query.flagged !== undefined) q = q.where(c.flagged, '=', query.flagged ? 1 : 0);
   if (query.since !== undefined) q = q.where(c.created, '>=', query.since);
   if (query.until !== undefined) q = q.where(c.created, '<', query.until);
@@ -536,6 +572,35 @@ function eventValues(e: BillingEventInput): unknown[] {
 
 function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const KEY_COLUMNS = [
+  'e.seq', 'e.tenant_id', 'e.event_id', 'e.type', 'e.created', 'e.livemode', 'e.api_version', 'e.account', 'e.object_type', 'e.object_id',
+  'e.customer', 'e.amount', 'e.currency', 'e.status', 'e.ref_id', 'e.source', 'e.anomaly_score', 'e.flagged', 'e.received_at',
+] as const;
+
+function rowToEventKey(r: Omit<Selectable<Database['billing_events']>, 'payload' | 'tx_id'>): BillingEventKey {
+  return {
+    seq: Number(r.seq),
+    tenantId: r.tenant_id,
+    eventId: r.event_id,
+    type: r.type,
+    created: Number(r.created),
+    livemode: Number(r.livemode) === 1,
+    apiVersion: r.api_version,
+    account: r.account,
+    objectType: r.object_type,
+    objectId: r.object_id,
+    customer: r.customer,
+    amount: r.amount === null ? null : Number(r.amount),
+    currency: r.currency,
+    status: r.status,
+    refId: r.ref_id,
+    source: r.source as BillingEventRecord['source'],
+    anomalyScore: Number(r.anomaly_score),
+    flagged: Number(r.flagged) === 1,
+    receivedAt: Number(r.received_at),
+  };
 }
 
 function rowToEvent(r: Selectable<Database['billing_events']>): BillingEventRecord {

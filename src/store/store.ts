@@ -82,6 +82,9 @@ export interface BillingEventQuery {
   customer?: string;
   refId?: string;
   objectId?: string;
+  /** Exact amount (minor units) and currency: a duplicate-charge lookup reads only its candidates. */
+  amount?: number;
+  currency?: string;
   flagged?: boolean;
   /**
    * Only events whose keys the feed has indexed. Detectors read this way: everything up to their
@@ -96,6 +99,8 @@ export interface BillingEventQuery {
   before?: { created: number; seq: number };
   limit: number;
 }
+
+export type BillingEventKey = Omit<BillingEventRecord, 'payload'>;
 
 /** A position in the global event feed; `tx` is 0 on SQLite, whose single writer commits in seq order. */
 export interface FeedPosition {
@@ -163,6 +168,11 @@ export interface Store {
   insertBillingEvent(event: BillingEventInput): Promise<{ inserted: boolean }>;
   getBillingEvent(tenantId: string, eventId: string): Promise<BillingEventRecord | undefined>;
   listBillingEvents(tenantId: string, query: BillingEventQuery): Promise<BillingEventRecord[]>;
+  /**
+   * The same indexed lookup without the raw JSON: for detectors that count or group events by their
+   * stored key fields, so a burst of hundreds of events costs no payload reads or JSON parsing.
+   */
+  listBillingEventKeys(tenantId: string, query: BillingEventQuery & { types: string[] }): Promise<BillingEventKey[]>;
 
   /** Committed events after `position` in commit-safe order, across all tenants. */
   readFeed(after: FeedPosition, limit: number): Promise<FeedBatch>;

@@ -173,6 +173,12 @@ for (const dialect of DIALECTS) {
       expect(await scheduled()).toBe(2);
     });
 
+    it('lets an alert channel subscribe to the sync’s incidents by name', async () => {
+      const res = await s.request('POST', '/v1/alert-channels', { type: 'pagerduty', name: 'Billing on call', routingKey: 'R0UT1NGKEY0123456789abcdef012345', detectors: ['usage_drift', 'invoice_usage_mismatch', 'usage_push_failing'] });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      expect(res.body.detectors).toEqual(['usage_drift', 'invoice_usage_mismatch', 'usage_push_failing']);
+    });
+
     it('refuses without a Stripe key, and keeps tenants apart', async () => {
       const other = await s.request('POST', '/v1/tenants', { name: `no-key-${dialect}` }, ADMIN_TOKEN);
       expect(other.status).toBe(201);

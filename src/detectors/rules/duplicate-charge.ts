@@ -114,7 +114,8 @@ async function evaluateEvents(ctx: Ctx, events: DetectorEvent[]): Promise<Trigge
     if (e.type !== 'charge.succeeded' || !e.customer || e.amount === null || !e.currency) continue;
     const currency = e.currency;
     const amount = e.amount;
-    const stored = await ctx.data.events({ types: ['charge.succeeded'], customer: e.customer, since: e.created - span, until: e.created + span + 1, limit: READ_LIMIT });
+    // Only same-amount, same-currency charges can be duplicates: the store filters on its key fields.
+    const stored = await ctx.data.events({ types: ['charge.succeeded'], customer: e.customer, amount, currency, since: e.created - span, until: e.created + span + 1, limit: READ_LIMIT });
     const sameAmount = stored.filter((s) => s.amount === amount && s.currency === currency && s.customer === e.customer);
     if (!sameAmount.some((s) => s.eventId === e.eventId)) sameAmount.push(e);
     if (sameAmount.length < 2) continue;
