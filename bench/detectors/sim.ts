@@ -24,7 +24,6 @@ import { DAY_MS, HOUR_MS, MINUTE_MS, type Delivery, type Injection } from './gen
 import { TenantWorld } from './generator/world.js';
 import type { InjectContext } from './inject/context.js';
 import { PLAN } from './inject/plan.js';
-import { installIndexedPrefixSums } from './prefix-sums.js';
 
 export interface SimOptions {
   seed: string;
@@ -32,8 +31,6 @@ export interface SimOptions {
   stepMinutes: number;
   intake: 'signed' | 'store';
   keepData: boolean;
-  /** `indexed`: the bench's index-friendly prefix sums (see prefix-sums.ts); `store`: the store's own query. */
-  prefixSums: 'indexed' | 'store';
   progress: (line: string) => void;
 }
 
@@ -91,7 +88,6 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
   const app: App = await createApp(config, { clock });
   const { services } = app;
   const engine = services.detectorEngine;
-  const closePrefixSums = o.prefixSums === 'indexed' ? installIndexedPrefixSums(services.store, sqliteFile) : () => {};
   try {
     const injections: Injection[] = [];
     const tenants: Tenant[] = [];
@@ -201,7 +197,6 @@ export async function simulate(o: SimOptions): Promise<SimResult> {
       dataDir,
     };
   } finally {
-    closePrefixSums();
     await app.close();
     removeDir();
     process.removeListener('SIGINT', onSignal);

@@ -5,26 +5,35 @@
  * ending with the minute of a charge attempt, i.e. that minute and the 59 before it):
  *   - failed ÷ attempted charges ≥ `thresholdPercent` (default 15 %), and
  *   - attempted charges ≥ `minAttempts` (default 20), and
- *   - the rate is ≥ `baselineMultiplier` (default 2) × the tenant's own baseline for that hour of the
- *     week: the pooled failed ÷ attempted of the same trailing hour in each of the previous
- *     `baselineWeeks` (default 4) weeks, read from the buckets.
- *     With no baseline history (fewer than `minBaselineAttempts` attempts in those hours, e.g. a new
- *     tenant) the absolute threshold alone decides.
+ *   - the rise over the tenant's own baseline is significant: the lower Wilson score bound of the
+ *     hour's failure rate (at `zScore`, default 3.5) exceeds the upper Wilson bound of the baseline
+ *     rate (same z) by at least `marginPercent` (default 5) percentage points, and the hour's rate is
+ *     ≥ `baselineMultiplier` (default 2) × the baseline rate.
+ * The baseline is the pooled failed ÷ attempted of the same trailing hour (same hour of the week) in
+ * each of the previous `baselineWeeks` (default 4) weeks, read from the buckets. When those hours hold
+ * fewer than `minBaselineAttempts` (default 20) attempts (a quiet night, a tenant in its first weeks),
+ * the tenant's pooled rate over the up to 7 days before the window (all hours) is the baseline. Only a
+ * tenant with neither (no history before the window) is judged by the absolute threshold alone.
+ *
+ * Why the bounds: at a normal 7 % decline rate, 3 of 20 or 7 of 20 failed charges happen by chance
+ * many times a week on a busy tenant, and a declined customer's retries cluster failures further.
+ * Two non-overlapping bounds at z = 3.5 plus a 5-point margin keep chance (and a thin baseline, whose
+ * upper bound is wide) from paging, while card testing (40–85 % declined) clears them within minutes.
  * Counts come from the engine's buckets (`charge.attempt`, `charge.failed`), which count each stored
  * event once: a redelivered failure is never a second failure.
  *
  * Does not fire: below the threshold or at 19 attempts; when the tenant always fails this much at that
- * hour of the week (e.g. a 20 % rate against a 12 % baseline with multiplier 2); on a partial hour that
- * has too few attempts.
+ * hour of the week (e.g. 20 % against a 12 % baseline); when the rise is within chance for the volume
+ * (7 of 20 against a 7 % baseline); on a partial hour that has too few attempts.
  *
  * Out-of-order arrival: a late event changes every trailing hour that contains it, so each batch
  * re-evaluates the hours ending at every attempted minute from the event's minute to 59 minutes after
- * it (per-minute bucket reads), not only the hour ending at the event.
+ * it (per-minute bucket series, one read per metric and range), not only the hour ending at the event.
  *
  * Severity: `warning`; `critical` when the rate is ≥ 2 × `thresholdPercent` (30 % by default).
  * Subject: the tenant. Auto-resolves: `stillFiring` re-applies the rule to the trailing hour ending at
  * `ctx.now`; once that hour no longer meets it, the engine resolves the incident after its quiet period.
- * All comparisons are done in integers (cross-multiplied), so 3 of 20 is exactly 15 %.
+ * The threshold comparisons are done in integers (cross-multiplied), so 3 of 20 is exactly 15 %.
  */
 import { Type } from '@sinclair/typebox';
 import {
@@ -38,6 +47,7 @@ import {
   type Trigger,
 } from '../detector.js';
 import { BUCKET_MS, METRIC } from '../metrics.js';
+import { wilsonInterval } from '../statistics.js';
 
 export interface ChargeFailureRateConfig extends Record<string, unknown> {
   thresholdPercent: number;
@@ -45,6 +55,8 @@ export interface ChargeFailureRateConfig extends Record<string, unknown> {
   baselineMultiplier: number;
   baselineWeeks: number;
   minBaselineAttempts: number;
+  zScore: number;
+  marginPercent: number;
 }
 
 const configSchema = Type.Object(
@@ -54,6 +66,8 @@ const configSchema = Type.Object(
     baselineMultiplier: Type.Number({ minimum: 1, maximum: 100 }),
     baselineWeeks: Type.Integer({ minimum: 1, maximum: 8 }),
     minBaselineAttempts: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    zScore: Type.Number({ minimum: 0, maximum: 10 }),
+    marginPercent: Type.Number({ minimum: 0, maximum: 100 }),
   },
   { additionalProperties: false },
 );
@@ -64,12 +78,15 @@ const defaults: ChargeFailureRateConfig = {
   baselineMultiplier: 2,
   baselineWeeks: 4,
   minBaselineAttempts: 20,
+  zScore: 3.5,
+  marginPercent: 5,
 };
 
 const WINDOW_MS = HOUR_MS;
 const WINDOW_MINUTES = WINDOW_MS / BUCKET_MS;
 const EVIDENCE_LIMIT = 100;
-const READ_CHUNK = 20;
+/** With too little same-hour history, the tenant's pooled rate over this many days before the window. */
+const FALLBACK_DAYS = 7;
 
 type Ctx = DetectorContext<ChargeFailureRateConfig>;
 
@@ -78,13 +95,20 @@ interface Counts {
   failed: number;
 }
 
+interface Baseline extends Counts {
+  basis: 'same hour of previous weeks' | 'previous days, all hours';
+}
+
 interface Verdict {
   fires: boolean;
   severity: Severity;
   attempts: number;
   failed: number;
   /** undefined: no baseline history, the absolute threshold decided. */
-  baseline: Counts | undefined;
+  baseline: Baseline | undefined;
+  /** Wilson bounds (fractions) behind the decision; undefined without a baseline. */
+  observedLower: number | undefined;
+  baselineUpper: number | undefined;
 }
 
 const floorBucket = (ms: number): number => Math.floor(ms / BUCKET_MS) * BUCKET_MS;
@@ -107,18 +131,33 @@ async function countsIn(ctx: Ctx, fromMs: number, toMs: number): Promise<Counts>
   return { attempts: attempts.count, failed: failed.count };
 }
 
-/** One bucket's attempts and failures in a single read (`charge.` prefix covers both metrics). */
-async function minuteCounts(ctx: Ctx, minute: number): Promise<Counts> {
-  const sums = await ctx.data.sumByPrefix('charge.', minute, minute + BUCKET_MS);
-  return { attempts: sums.get(METRIC.chargeAttempt)?.count ?? 0, failed: sums.get(METRIC.chargeFailed)?.count ?? 0 };
+/** Per-minute attempts and failures over [fromMs, toMs): one series read per metric. */
+async function minuteCounts(ctx: Ctx, fromMs: number, toMs: number, into: Map<number, Counts>): Promise<void> {
+  const [attempts, failed] = await Promise.all([
+    ctx.data.series(METRIC.chargeAttempt, fromMs, toMs),
+    ctx.data.series(METRIC.chargeFailed, fromMs, toMs),
+  ]);
+  for (const b of attempts) into.set(b.bucketStart, { attempts: b.count, failed: 0 });
+  for (const b of failed) {
+    const c = into.get(b.bucketStart);
+    if (c) c.failed = b.count;
+    else into.set(b.bucketStart, { attempts: 0, failed: b.count });
+  }
 }
 
-/** Pooled counts of the same window in each of the previous `baselineWeeks` weeks; undefined when too thin. */
-async function baselineFor(ctx: Ctx, fromMs: number, toMs: number): Promise<Counts | undefined> {
+/**
+ * The tenant's own failure rate for this window: the same hour of the previous `baselineWeeks` weeks,
+ * pooled; when that is too thin, the pooled rate of the days before the window; undefined when the
+ * tenant has no such history either.
+ */
+async function baselineFor(ctx: Ctx, fromMs: number, toMs: number): Promise<Baseline | undefined> {
   const weeks = Array.from({ length: ctx.config.baselineWeeks }, (_, i) => (i + 1) * WEEK_MS);
   const parts = await Promise.all(weeks.map((shift) => countsIn(ctx, fromMs - shift, toMs - shift)));
   const pooled = parts.reduce((acc, c) => ({ attempts: acc.attempts + c.attempts, failed: acc.failed + c.failed }), { attempts: 0, failed: 0 });
-  return pooled.attempts >= ctx.config.minBaselineAttempts ? pooled : undefined;
+  if (pooled.attempts >= ctx.config.minBaselineAttempts) return { ...pooled, basis: 'same hour of previous weeks' };
+  const recent = await countsIn(ctx, fromMs - FALLBACK_DAYS * 24 * HOUR_MS, fromMs);
+  if (recent.attempts >= ctx.config.minBaselineAttempts) return { ...recent, basis: 'previous days, all hours' };
+  return undefined;
 }
 
 /** The absolute part of the rule (threshold and volume), without the baseline. */
@@ -126,18 +165,27 @@ function meetsAbsolute(cfg: ChargeFailureRateConfig, c: Counts): boolean {
   return c.attempts >= cfg.minAttempts && rateAtLeastPercent(c.failed, c.attempts, cfg.thresholdPercent);
 }
 
-/** failed/attempts ≥ multiplier × bf/ba, cross-multiplied: failed·ba ≥ multiplier·bf·attempts. */
-function aboveBaseline(cfg: ChargeFailureRateConfig, c: Counts, baseline: Counts | undefined): boolean {
-  if (!baseline) return true;
-  return c.failed * baseline.attempts >= cfg.baselineMultiplier * baseline.failed * c.attempts;
+/**
+ * Significantly above the baseline: the hour's lower Wilson bound clears the baseline's upper bound
+ * by the margin, and the point rates differ by the multiplier (failed/attempts ≥ multiplier × bf/ba,
+ * cross-multiplied: failed·ba ≥ multiplier·bf·attempts).
+ */
+function aboveBaseline(cfg: ChargeFailureRateConfig, c: Counts, baseline: Counts): { fires: boolean; lower: number; upper: number } {
+  const lower = wilsonInterval(c.failed, c.attempts, cfg.zScore).lower;
+  const upper = wilsonInterval(baseline.failed, baseline.attempts, cfg.zScore).upper;
+  const multiple = c.failed * baseline.attempts >= cfg.baselineMultiplier * baseline.failed * c.attempts;
+  return { fires: multiple && lower >= upper + cfg.marginPercent / 100, lower, upper };
 }
 
 async function judge(ctx: Ctx, fromMs: number, toMs: number, counts: Counts): Promise<Verdict> {
   const cfg = ctx.config;
   const severity: Severity = rateAtLeastPercent(counts.failed, counts.attempts, 2 * cfg.thresholdPercent) ? 'critical' : 'warning';
-  if (!meetsAbsolute(cfg, counts)) return { fires: false, severity, ...counts, baseline: undefined };
+  const none = { observedLower: undefined, baselineUpper: undefined };
+  if (!meetsAbsolute(cfg, counts)) return { fires: false, severity, ...counts, baseline: undefined, ...none };
   const baseline = await baselineFor(ctx, fromMs, toMs);
-  return { fires: aboveBaseline(cfg, counts, baseline), severity, ...counts, baseline };
+  if (!baseline) return { fires: true, severity, ...counts, baseline, ...none };
+  const test = aboveBaseline(cfg, counts, baseline);
+  return { fires: test.fires, severity, ...counts, baseline, observedLower: test.lower, baselineUpper: test.upper };
 }
 
 function trigger(ctx: Ctx, fromMs: number, toMs: number, v: Verdict, eventIds: string[]): Trigger {
@@ -151,8 +199,11 @@ function trigger(ctx: Ctx, fromMs: number, toMs: number, v: Verdict, eventIds: s
     summary:
       `${v.failed} of ${v.attempts} charges failed (${rate}) in the hour ending ${new Date(toMs).toISOString()}; ` +
       (v.baseline
-        ? `usual rate for this hour of the week is ${baselineText}`
-        : `no baseline for this hour of the week yet`),
+        ? `usual rate (${v.baseline.basis}) is ${baselineText}`
+        : `no baseline for this hour of the week yet`) +
+      (v.observedLower !== undefined && v.baselineUpper !== undefined
+        ? ` (lower bound ${(v.observedLower * 100).toFixed(1)}% against an upper bound of ${(v.baselineUpper * 100).toFixed(1)}%)`
+        : ''),
     figures: {
       attempts: v.attempts,
       failed: v.failed,
@@ -163,6 +214,11 @@ function trigger(ctx: Ctx, fromMs: number, toMs: number, v: Verdict, eventIds: s
       baselineAttempts: v.baseline?.attempts ?? 0,
       baselineFailed: v.baseline?.failed ?? 0,
       baselineMultiplier: cfg.baselineMultiplier,
+      baselineBasis: v.baseline?.basis ?? 'none',
+      ...(v.observedLower !== undefined ? { observedLowerBound: `${(v.observedLower * 100).toFixed(2)}%` } : {}),
+      ...(v.baselineUpper !== undefined ? { baselineUpperBound: `${(v.baselineUpper * 100).toFixed(2)}%` } : {}),
+      marginPercent: cfg.marginPercent,
+      zScore: cfg.zScore,
       windowStart: new Date(fromMs).toISOString(),
       windowEnd: new Date(toMs).toISOString(),
     },
@@ -196,16 +252,22 @@ async function evaluateEvents(ctx: Ctx, events: DetectorEvent[]): Promise<Trigge
   }
   if (windowEnds.size === 0) return [];
 
-  // Per-minute counts for every minute any candidate window covers (each read once).
+  // Per-minute counts for every minute any candidate window covers: the windows' minutes form a few
+  // contiguous ranges, each read as one series per metric.
   const perMinute = new Map<number, Counts>();
-  const needed = new Set<number>();
-  for (const end of windowEnds) for (let i = 0; i < WINDOW_MINUTES; i += 1) needed.add(end - i * BUCKET_MS);
-  const minutes = [...needed].sort((a, b) => a - b);
-  for (let i = 0; i < minutes.length; i += READ_CHUNK) {
-    const chunk = minutes.slice(i, i + READ_CHUNK);
-    const counts = await Promise.all(chunk.map((minute) => minuteCounts(ctx, minute)));
-    chunk.forEach((minute, j) => perMinute.set(minute, counts[j]!));
+  const ends = [...windowEnds].sort((a, b) => a - b);
+  let rangeFrom = ends[0]! - (WINDOW_MINUTES - 1) * BUCKET_MS;
+  let rangeTo = ends[0]! + BUCKET_MS;
+  for (const end of ends.slice(1)) {
+    const from = end - (WINDOW_MINUTES - 1) * BUCKET_MS;
+    if (from <= rangeTo) rangeTo = Math.max(rangeTo, end + BUCKET_MS);
+    else {
+      await minuteCounts(ctx, rangeFrom, rangeTo, perMinute);
+      rangeFrom = from;
+      rangeTo = end + BUCKET_MS;
+    }
   }
+  await minuteCounts(ctx, rangeFrom, rangeTo, perMinute);
 
   // Windows end at a minute with an attempt (the hour trailing a charge, in event time).
   const firing: { fromMs: number; toMs: number; verdict: Verdict }[] = [];
