@@ -135,7 +135,7 @@ for (const dialect of DIALECTS) {
       });
     });
 
-    it('judges against the same hour of the previous 4 weeks: 13 is normal for it, 14 is a spike', async () => {
+    it('judges against the same hour of the previous 4 weeks: 15 is normal for it, 16 is a spike', async () => {
       await withHarness(dialect, async (h) => {
         // History (backfilled): 4 cancellations early in the same hour of each of the previous 4 weeks
         // (early, so that every window holding today's cancellations holds them too).
@@ -145,17 +145,45 @@ for (const dialect of DIALECTS) {
         }
         await h.process();
         expect((await mine(h)).map((i) => i.figures)).toEqual([]); // 4 per hour never reached the minimum
-        // expected 4: threshold = max(5, 3 × 4, ⌈4 + 5 × √4⌉) = 14.
-        await deliverAll(h, cancellations(Array.from({ length: 13 }, (_, i) => T0S - 54 * MIN + i * 3 * MIN)));
+        // expected 4: threshold = max(5, 3 × 4, ⌈4 + 5 × √(4 × (1 + 1/4))⌉) = 16.
+        await deliverAll(h, cancellations(Array.from({ length: 15 }, (_, i) => T0S - 54 * MIN + i * 2 * MIN)));
         await h.process();
         expect(await mine(h)).toHaveLength(0);
         await deliverAll(h, cancellations([T0S - 10 * MIN]));
         await h.process();
         const incidents = await mine(h);
         expect(incidents).toHaveLength(1);
-        expect(incidents[0]!.figures).toMatchObject({ window: '1h', canceled: 14, threshold: 14, expected: '4.00' });
+        expect(incidents[0]!.figures).toMatchObject({ canceled: 16, threshold: 16, expected: '4.00', sameHoursWeekly: '4,4,4,4' }) // the 1 h and 24 h windows agree here;
         expect(incidents[0]!.severity).toBe('warning');
         expect(incidents[0]!.historical).toBe(false);
+      });
+    });
+
+    it('allows for the spread of the previous weeks and the tenant’s usual daily rate: 15 in a day is ordinary there, 10 in an hour is not', async () => {
+      await withHarness(dialect, async (h) => {
+        // Two weeks of history: 6 cancellations a day, one every 4 hours; the same 24 h saw 6 a week ago
+        // and 2 two weeks ago. Same-hours average 4 (threshold 15 before), but the tenant's daily
+        // average is 5.4 and the two weeks differ: threshold max(15, ⌈3 × 5.4⌉, ⌈5.4 + 5 × √(8 × 1.5)⌉) = 23.
+        await h.backfill(chargeSucceeded(T0S - 16 * DAY));
+        const history: number[] = [];
+        for (let d = 15; d >= 2; d--) {
+          const dayStart = T0S - d * DAY;
+          const n = d === 8 ? 6 : d === 15 ? 2 : 6;
+          for (let i = 0; i < n; i++) history.push(dayStart + 30 * MIN + i * Math.floor(DAY / n));
+        }
+        for (const e of cancellations(history)) await h.backfill(e);
+        await h.process();
+        expect(await mine(h)).toHaveLength(0);
+        // 15 today, one every 90 minutes: the 24 h window holds 15, no hour more than one.
+        await deliverAll(h, cancellations(Array.from({ length: 15 }, (_, i) => T0S - 23 * HOUR + i * 90 * MIN)));
+        await h.process();
+        expect(await mine(h)).toHaveLength(0);
+        // 10 within an hour is a spike.
+        await deliverAll(h, cancellations(Array.from({ length: 10 }, (_, i) => T0S - 50 * MIN + i * 4 * MIN)));
+        await h.process();
+        const incidents = await mine(h);
+        expect(incidents).toHaveLength(1);
+        expect(Number(incidents[0]!.figures.canceled)).toBeGreaterThanOrEqual(10);
       });
     });
 

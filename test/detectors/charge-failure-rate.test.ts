@@ -7,6 +7,7 @@ import { ManualClock } from '../../src/shared/clock.js';
 const DETECTOR = 'charge_failure_rate';
 const T0S = Math.floor(T0 / 1000);
 const MIN = 60;
+const HOUR = 3600;
 const WEEK = 7 * 24 * 3600;
 
 let seq = 0;
@@ -179,10 +180,67 @@ for (const dialect of DIALECTS) {
       });
     });
 
-    it('compares with the same hour of the previous 4 weeks: 2 × a 12 % baseline is needed', async () => {
+    it('a rise within chance is no incident: 7 of 20 (35 %) against the usual 8 % at that hour stays quiet, 13 of 25 fires', async () => {
+      // Baseline: 4 of 50 (8 %) in the same hour of each of the 4 previous weeks, backfilled: 16 of 200.
+      const baseline = (): Record<string, unknown>[] => [1, 2, 3, 4].flatMap((w) => traffic(T0S - 45 * MIN - w * WEEK, 4, 46));
+      await withHarness(dialect, async (h) => {
+        for (const e of baseline()) await h.backfill(e);
+        // 35 % with 20 attempts clears 15 % and 2 × 8 %, but its lower bound (10.8 %) is under the
+        // baseline's upper bound (17.4 %) + 5 points: at 8 %, 7 of 20 happens by chance.
+        await deliverAll(h, traffic(T0S - 40 * MIN, 7, 13));
+        await h.process();
+        expect(await mine(h)).toHaveLength(0);
+      });
+      await withHarness(dialect, async (h) => {
+        for (const e of baseline()) await h.backfill(e);
+        // 12 of 25 (48 %): lower bound 20.0 % < 17.4 % + 5, quiet; 13 of 25 (52 %): 22.7 %, fires.
+        await deliverAll(h, traffic(T0S - 40 * MIN, 12, 13));
+        await h.process();
+        expect(await mine(h)).toHaveLength(0);
+      });
+      await withHarness(dialect, async (h) => {
+        for (const e of baseline()) await h.backfill(e);
+        await deliverAll(h, traffic(T0S - 40 * MIN, 13, 12));
+        await h.process();
+        const incidents = await mine(h);
+        expect(incidents).toHaveLength(1);
+        expect(incidents[0]!.figures).toMatchObject({
+          attempts: 25,
+          failed: 13,
+          baselineRate: '8.00%',
+          baselineAttempts: 200,
+          baselineFailed: 16,
+          baselineBasis: 'same hour of previous weeks',
+          baselineUpperBound: '17.38%',
+        });
+        expect(incidents[0]!.historical).toBe(false);
+        expect(incidents[0]!.severity).toBe('critical');
+      });
+    });
+
+    it('without history for that hour, judges against the previous days (all hours)', async () => {
+      // 21 of 300 (7 %) over the day before, backfilled; nothing in the same hour of earlier weeks.
+      const previousDay = () => traffic(T0S - 26 * HOUR, 21, 279, 4 * MIN);
+      await withHarness(dialect, async (h) => {
+        for (const e of previousDay()) await h.backfill(e);
+        await deliverAll(h, traffic(T0S - 40 * MIN, 7, 13));
+        await h.process();
+        expect(await mine(h)).toHaveLength(0); // the absolute rule alone would fire
+      });
+      await withHarness(dialect, async (h) => {
+        for (const e of previousDay()) await h.backfill(e);
+        await deliverAll(h, traffic(T0S - 40 * MIN, 12, 13));
+        await h.process();
+        expect((await mine(h))[0]?.figures).toMatchObject({ failed: 12, baselineAttempts: 300, baselineFailed: 21, baselineBasis: 'previous days, all hours' });
+      });
+    });
+
+    it('with the statistical guard off (zScore 0, marginPercent 0), 2 × a 12 % baseline is needed', async () => {
       // Baseline: 3 of 25 (12 %) in the same hour of each of the 4 previous weeks, backfilled.
       const baseline = (): Record<string, unknown>[] => [1, 2, 3, 4].flatMap((w) => traffic(T0S - 40 * MIN - w * WEEK, 3, 22));
+      const guardOff = { zScore: 0, marginPercent: 0 };
       await withHarness(dialect, async (h) => {
+        expect(await h.configure(DETECTOR, guardOff)).toBe(200);
         for (const e of baseline()) await h.backfill(e);
         await h.process();
         expect(await mine(h)).toHaveLength(0); // 12 % is below the absolute threshold
@@ -192,6 +250,7 @@ for (const dialect of DIALECTS) {
         expect(await mine(h)).toHaveLength(0);
       });
       await withHarness(dialect, async (h) => {
+        expect(await h.configure(DETECTOR, guardOff)).toBe(200);
         for (const e of baseline()) await h.backfill(e);
         // 6 of 25 = 24 % = exactly 2 × 12 % → fires.
         await deliverAll(h, traffic(T0S - 40 * MIN, 6, 19));
@@ -202,8 +261,8 @@ for (const dialect of DIALECTS) {
         expect(incidents[0]!.historical).toBe(false);
       });
       await withHarness(dialect, async (h) => {
+        expect(await h.configure(DETECTOR, { ...guardOff, baselineMultiplier: 1.5 })).toBe(200);
         for (const e of baseline()) await h.backfill(e);
-        expect(await h.configure(DETECTOR, { baselineMultiplier: 1.5 })).toBe(200);
         // 5 of 25 = 20 % ≥ 1.5 × 12 % = 18 % → fires with the tenant's multiplier.
         await deliverAll(h, traffic(T0S - 40 * MIN, 5, 20));
         await h.process();

@@ -48,10 +48,10 @@ for (const dialect of DIALECTS) {
   const enabled = await dialectEnabled(dialect);
 
   describe.skipIf(!enabled)(`new_subscription_drop: ${dialect}`, () => {
-    it('fires for 19 new subscriptions against a 40 average of the same weekday-hours (backfilled baseline)', async () => {
+    it('fires for 18 new subscriptions against a 40 average of the same weekday-hours (backfilled baseline)', async () => {
       await withHarness(dialect, async (h) => {
         await history(h, [36, 40, 44, 40]);
-        await deliverAll(h, spread(T0S - DAY, 19).map((t) => created(t)));
+        await deliverAll(h, spread(T0S - DAY, 18).map((t) => created(t)));
         await h.process();
         expect(await mine(h)).toHaveLength(0); // a schedule detector: nothing until the tick
         await h.tick();
@@ -61,13 +61,32 @@ for (const dialect of DIALECTS) {
         expect(incidents[0]!.severity).toBe('warning');
         expect(incidents[0]!.historical).toBe(false);
         expect(incidents[0]!.figures).toMatchObject({
-          created: 19,
+          created: 18,
           baselineAverage: '40.00',
           baselineWeeks: '36,40,44,40',
+          limit: '18.79', // min(50 % of 40, 40 − 3 × √(40 × (1 + 1/4)))
           windowStart: new Date(T0 - DAY * 1000).toISOString(),
           windowEnd: new Date(T0).toISOString(),
         });
         expect(await myNotifications(h)).toEqual([expect.objectContaining({ kind: 'open', severity: 'warning' })]);
+      });
+    });
+
+    it('allows for the week-to-week spread: 10 against 18, 26, 27 and 30 is chance, 5 is a drop', async () => {
+      await withHarness(dialect, async (h) => {
+        // Average 25.25; the weeks vary more than Poisson (s² = 26.25): limit 25.25 − 3 × √(26.25 × 1.25) = 8.07.
+        await history(h, [18, 26, 27, 30]);
+        await deliverAll(h, spread(T0S - DAY, 10).map((t) => created(t)));
+        await h.process();
+        await h.tick();
+        expect(await mine(h)).toHaveLength(0);
+      });
+      await withHarness(dialect, async (h) => {
+        await history(h, [18, 26, 27, 30]);
+        await deliverAll(h, spread(T0S - DAY, 5).map((t) => created(t)));
+        await h.process();
+        await h.tick();
+        expect((await mine(h))[0]?.figures).toMatchObject({ created: 5, limit: '8.07' });
       });
     });
 
@@ -117,28 +136,28 @@ for (const dialect of DIALECTS) {
     it('compares complete hours only: sign-ups in the current partial hour do not count', async () => {
       await withHarness(dialect, async (h) => {
         await history(h, [40, 40, 40, 40]);
-        await deliverAll(h, spread(T0S - DAY, 19).map((t) => created(t)));
+        await deliverAll(h, spread(T0S - DAY, 18).map((t) => created(t)));
         // 30 sign-ups in the first 9 minutes of the current hour.
         await deliverAll(h, Array.from({ length: 30 }, (_, i) => created(T0S + 10 + i * 15)));
         await h.process();
         await h.tick();
         const incidents = await mine(h);
         expect(incidents).toHaveLength(1);
-        expect(incidents[0]!.figures).toMatchObject({ created: 19 });
+        expect(incidents[0]!.figures).toMatchObject({ created: 18 });
       });
     });
 
     it('counts a sign-up delivered 10 times once', async () => {
       await withHarness(dialect, async (h) => {
         await history(h, [40, 40, 40, 40]);
-        const events = spread(T0S - DAY, 19).map((t) => created(t));
+        const events = spread(T0S - DAY, 18).map((t) => created(t));
         await deliverAll(h, events);
         for (let i = 0; i < 9; i++) expect(await h.deliver(events[0]!)).toBe(200);
         await h.process();
         await h.tick();
         const incidents = await mine(h);
         expect(incidents).toHaveLength(1);
-        expect(incidents[0]!.figures).toMatchObject({ created: 19 });
+        expect(incidents[0]!.figures).toMatchObject({ created: 18 });
       });
     });
 

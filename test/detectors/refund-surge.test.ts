@@ -27,6 +27,19 @@ function refund(created: number, amount: number, currency = 'usd'): Record<strin
   return stripeEvent('refund.created', obj, { created });
 }
 
+/**
+ * A `charge.refunded` as API versions before 2022-11-15 send it: the charge with its cumulative
+ * refunds list (every earlier refund again) and `amount_refunded`. Pass `previous` to refund the same
+ * charge again.
+ */
+function legacyRefunded(created: number, amount: number, previous?: { charge: Record<string, unknown>; refunds: Record<string, unknown>[] }) {
+  const charge = previous?.charge ?? { ...fixture('charge'), id: uid('ch'), amount: 10_000, amount_captured: 10_000, captured: true, currency: 'usd', customer: 'cus_V', status: 'succeeded', created: created - DAY };
+  const refunds = [...(previous?.refunds ?? []), { ...fixture('refund'), id: uid('re'), charge: charge.id, amount, currency: 'usd', created, status: 'succeeded' }];
+  const amountRefunded = refunds.reduce((a, r) => a + (r.amount as number), 0);
+  const object = { ...charge, refunded: amountRefunded >= (charge.amount as number), amount_refunded: amountRefunded, refunds: { object: 'list', data: refunds, has_more: false, total_count: refunds.length, url: `/v1/charges/${String(charge.id)}/refunds` } };
+  return { charge, refunds, event: stripeEvent('charge.refunded', object, { created }) };
+}
+
 async function withHarness(dialect: (typeof DIALECTS)[number], fn: (h: DetectorHarness) => Promise<void>, env: Record<string, string> = {}) {
   const h = await detectorHarness(dialect, env);
   try {
@@ -64,14 +77,15 @@ for (const dialect of DIALECTS) {
   const enabled = await dialectEnabled(dialect);
 
   describe.skipIf(!enabled)(`refund_surge: ${dialect}`, () => {
-    it('ratio: quiet at 9.996 %, fires at exactly 10 % of captured volume, critical at 20 %', async () => {
+    it('ratio: quiet just under 10 % without the largest refund, fires at exactly 10 %, critical at 20 %', async () => {
       await withHarness(dialect, async (h) => {
-        // 25 charges of 10.00 USD over the last day: 250.00 captured.
-        await deliverAll(h, charges(25, T0S - 20 * HOUR, 30 * MIN, 1000));
-        const below = [refund(T0S - 50 * MIN, 1000), refund(T0S - 40 * MIN, 1000), refund(T0S - 30 * MIN, 499)];
+        // 50 charges of 10.00 USD over the last day: 500.00 captured.
+        await deliverAll(h, charges(50, T0S - 20 * HOUR, 20 * MIN, 1000));
+        // 59.99 refunded (12 %), but 49.99 (9.998 %) without the largest refund.
+        const below = [...[50, 45, 40, 35, 30].map((m) => refund(T0S - m * MIN, 1000)), refund(T0S - 25 * MIN, 999)];
         await deliverAll(h, below);
         await settle(h);
-        expect(await mine(h)).toHaveLength(0); // 24.99 of 250.00
+        expect(await mine(h)).toHaveLength(0);
 
         const tip = refund(T0S - 20 * MIN, 1);
         await deliverAll(h, [tip]);
@@ -84,88 +98,149 @@ for (const dialect of DIALECTS) {
         expect(i!.figures).toMatchObject({
           condition: 'ratio',
           currency: 'usd',
-          refundedAmount: 2500,
-          refundCount: 4,
-          capturedAmount: 25_000,
-          capturedCount: 25,
-          refundRatePercent: '10.00',
+          refundedAmount: 6000,
+          refundCount: 7,
+          largestRefundAmount: 1000,
+          capturedAmount: 50_000,
+          capturedCount: 50,
+          refundRatePercent: '12.00',
         });
-        expect(i!.summary).toContain('25.00 USD');
+        expect(i!.summary).toContain('60.00 USD');
         expect(i!.evidence.eventIds).toContain(tip.id);
         for (const r of below) expect(i!.evidence.eventIds).toContain(r.id);
         expect(await myNotifications(h)).toEqual([expect.objectContaining({ kind: 'open', severity: 'warning' })]);
 
-        await deliverAll(h, [refund(T0S - 10 * MIN, 2500)]);
+        // 110.00 (22 %), 60.00 (12 %) without the largest: critical.
+        await deliverAll(h, [refund(T0S - 10 * MIN, 5000)]);
         await settle(h);
         expect((await mine(h))[0]!.severity).toBe('critical');
         expect((await myNotifications(h)).map((n) => n.kind)).toEqual(['open', 'escalate']);
       });
     });
 
-    it('ratio needs volume: 19 captured charges, or 2 refunds, never fire', async () => {
+    it('ratio needs volume: 49 captured charges, or 4 refunds, never fire', async () => {
       await withHarness(dialect, async (h) => {
-        await deliverAll(h, charges(19, T0S - 20 * HOUR, 30 * MIN, 1000));
-        await deliverAll(h, [refund(T0S - 50 * MIN, 3000), refund(T0S - 40 * MIN, 3000), refund(T0S - 30 * MIN, 3000)]);
+        await deliverAll(h, charges(49, T0S - 20 * HOUR, 20 * MIN, 1000));
+        await deliverAll(h, [50, 45, 40, 35, 30].map((m) => refund(T0S - m * MIN, 3000)));
         await settle(h);
-        expect(await mine(h)).toHaveLength(0); // 47 % of 19 charges
+        expect(await mine(h)).toHaveLength(0); // 30 % of 49 charges
 
-        await deliverAll(h, charges(1, T0S - 10 * HOUR, 0, 1000)); // the 20th charge arrives: now it counts
+        await deliverAll(h, charges(1, T0S - 10 * HOUR, 0, 1000)); // the 50th charge arrives: now it counts
         await settle(h);
         expect(await mine(h)).toHaveLength(1);
       });
+      await withHarness(dialect, async (h) => {
+        await deliverAll(h, charges(60, T0S - 20 * HOUR, 20 * MIN, 1000));
+        await deliverAll(h, [50, 40, 30, 20].map((m) => refund(T0S - m * MIN, 10_000)));
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0); // 4 refunds of 100.00 (67 %): below the minimum count
+      });
     });
 
-    it('ratio: two refunds are below the minimum count', async () => {
+    it('one large refund is not a surge (a refunded annual order on a small segment)', async () => {
       await withHarness(dialect, async (h) => {
-        await deliverAll(h, charges(30, T0S - 20 * HOUR, 30 * MIN, 1000));
-        await deliverAll(h, [refund(T0S - 50 * MIN, 10_000), refund(T0S - 30 * MIN, 10_000)]);
+        // 600.00 captured; five ordinary 1.00 refunds and one 80.00 refund: 14.2 % with it, 0.8 % without.
+        await deliverAll(h, charges(60, T0S - 20 * HOUR, 20 * MIN, 1000));
+        await deliverAll(h, [...[50, 45, 40, 35, 30].map((m) => refund(T0S - m * MIN, 100)), refund(T0S - 20 * MIN, 8000)]);
         await settle(h);
         expect(await mine(h)).toHaveLength(0);
+        // Several larger refunds are a surge: 5 × 12.00 more makes 145.00, 65.00 (10.8 %) without the largest.
+        await deliverAll(h, [15, 12, 9, 6, 3].map((m) => refund(T0S - m * MIN, 1200)));
+        await settle(h);
+        expect((await mine(h))[0]?.figures).toMatchObject({ condition: 'ratio', refundCount: 11, largestRefundAmount: 8000 });
+      });
+    });
+
+    it('collapsed sales do not make ordinary refunds a surge (captured under half the usual volume)', async () => {
+      await withHarness(dialect, async (h) => {
+        // Two days of history up to the window: 120 charges of 10.00 a day (about 1,200.00 per 24 h).
+        for (const e of charges(235, T0S - 3 * DAY, 12 * MIN, 1000)) await h.backfill(e);
+        // Today: 55 charges (550.00, 46 % of usual) and 90.00 of refunds (16 %; 13.6 % without the largest).
+        await deliverAll(h, charges(55, T0S - 22 * HOUR, 20 * MIN, 1000));
+        await deliverAll(h, [50, 45, 40, 35, 30, 25].map((m) => refund(T0S - m * MIN, 1500)));
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0);
+        // Sales back to over half the usual volume (65 charges, 650.00): the same refunds are a surge.
+        await deliverAll(h, charges(10, T0S - 21 * HOUR, 20 * MIN, 1000));
+        await settle(h);
+        const [i] = await mine(h);
+        expect(i?.figures).toMatchObject({ condition: 'ratio', capturedCount: 65 });
+        expect(Number(i!.figures.usualCapturedAmount)).toBeGreaterThan(110_000);
+        expect(Number(i!.figures.usualCapturedAmount)).toBeLessThan(130_000);
       });
     });
 
     it('never compares a 50,000 JPY refund with USD amounts', async () => {
       await withHarness(dialect, async (h) => {
-        await deliverAll(h, charges(25, T0S - 20 * HOUR, 30 * MIN, 10_000, 'usd')); // 2,500.00 USD
-        await deliverAll(h, charges(25, T0S - 20 * HOUR + 60, 30 * MIN, 100_000, 'jpy')); // 2,500,000 JPY
-        // 60,000 JPY refunded: 2.4 % of JPY volume (but 24 % if read against USD minor units).
-        await deliverAll(h, [refund(T0S - 50 * MIN, 50_000, 'jpy'), refund(T0S - 40 * MIN, 5000, 'jpy'), refund(T0S - 30 * MIN, 5000, 'jpy')]);
+        await deliverAll(h, charges(50, T0S - 20 * HOUR, 20 * MIN, 10_000, 'usd')); // 5,000.00 USD
+        await deliverAll(h, charges(50, T0S - 20 * HOUR + 60, 20 * MIN, 100_000, 'jpy')); // 5,000,000 JPY
+        // 90,000 JPY refunded: 1.8 % of JPY volume (but 18 % if read against USD minor units).
+        await deliverAll(h, [refund(T0S - 50 * MIN, 50_000, 'jpy'), ...[49, 48, 47, 46].map((m) => refund(T0S - m * MIN, 10_000, 'jpy'))]);
         await settle(h);
         expect(await mine(h)).toHaveLength(0);
 
-        // 300.00 USD refunded: 12 % of USD volume (but 1.2 % if USD and JPY were pooled).
-        await deliverAll(h, [refund(T0S - 25 * MIN, 10_000), refund(T0S - 20 * MIN, 10_000), refund(T0S - 3 * MIN, 10_000)]);
+        // 600.00 USD refunded: 12 % of USD volume (but 1.1 % if USD and JPY were pooled).
+        await deliverAll(h, [25, 20, 15, 10, 5, 3].map((m) => refund(T0S - m * MIN, 10_000)));
         await settle(h);
         const [i] = await mine(h);
-        expect(i!.figures).toMatchObject({ condition: 'ratio', currency: 'usd', refundedAmount: 30_000, capturedAmount: 250_000 });
-        expect(i!.summary).toContain('300.00 USD');
+        expect(i!.figures).toMatchObject({ condition: 'ratio', currency: 'usd', refundedAmount: 60_000, capturedAmount: 500_000 });
+        expect(i!.summary).toContain('600.00 USD');
       });
     });
 
     it('counts a refund delivered 10 times once', async () => {
       await withHarness(dialect, async (h) => {
-        await deliverAll(h, charges(25, T0S - 20 * HOUR, 30 * MIN, 1000));
-        const r = refund(T0S - 40 * MIN, 500);
+        await deliverAll(h, charges(50, T0S - 20 * HOUR, 20 * MIN, 1000));
+        const r = refund(T0S - 40 * MIN, 1000);
         for (let i = 0; i < 10; i++) expect(await h.deliver(r)).toBe(200);
-        await deliverAll(h, [refund(T0S - 30 * MIN, 500), refund(T0S - 20 * MIN, 500)]);
+        await deliverAll(h, [35, 30, 25, 20].map((m) => refund(T0S - m * MIN, 1000)));
         await settle(h);
-        expect(await mine(h)).toHaveLength(0); // 15.00 of 250.00, not 60.00
+        expect(await mine(h)).toHaveLength(0); // 50.00 of 500.00, 40.00 without the largest: not 140.00
       });
     });
 
     it('fires when the charges arrive after the refunds (out of order)', async () => {
       await withHarness(dialect, async (h) => {
-        await deliverAll(h, [refund(T0S - 50 * MIN, 2000), refund(T0S - 40 * MIN, 2000), refund(T0S - 30 * MIN, 2000)]);
+        await deliverAll(h, [50, 45, 40, 35, 30].map((m) => refund(T0S - m * MIN, 3000)));
         await settle(h);
         expect(await mine(h)).toHaveLength(0); // no captured volume yet
-        await deliverAll(h, charges(25, T0S - 20 * HOUR, 30 * MIN, 1000));
+        await deliverAll(h, charges(50, T0S - 20 * HOUR, 20 * MIN, 1000));
         await settle(h);
         const list = await mine(h);
         expect(list).toHaveLength(1);
         expect(list[0]!.historical).toBe(false);
-        expect(list[0]!.severity).toBe('critical'); // 24 %
+        expect(list[0]!.severity).toBe('critical'); // 30 %
         expect(await myNotifications(h)).toHaveLength(1);
       });
+    });
+
+    it('old-API charge.refunded with the cumulative refunds list does not re-judge (and re-open) a past window', async () => {
+      await withHarness(
+        dialect,
+        async (h) => {
+          // Three days ago, live: a surge (50 charges, six 20.00 refunds), over and resolved since.
+          const past = T0S - 3 * DAY;
+          h.app.clock.set(past * 1000);
+          await deliverAll(h, charges(50, past - 20 * HOUR, 20 * MIN, 1000));
+          const first = [50, 45, 40, 35, 30, 25].map((m) => legacyRefunded(past - m * MIN, 2000));
+          await deliverAll(h, first.map((f) => f.event));
+          await settle(h);
+          expect(await mine(h)).toHaveLength(1);
+          h.app.clock.set(T0);
+          await h.tick();
+          await h.tick();
+          expect((await mine(h))[0]!.status).toBe('resolved');
+
+          // Today a second partial refund of the surge's last charge: Stripe sends the charge with BOTH
+          // refunds, the old one closing the surge's 24 h window.
+          const again = legacyRefunded(T0S - 5 * MIN, 300, first[5]!);
+          await deliverAll(h, [again.event]);
+          await settle(h);
+          expect((await mine(h)).map((i) => i.status)).toEqual(['resolved']);
+          expect((await myNotifications(h)).map((n) => n.kind)).toEqual(['open', 'resolve']);
+        },
+        { MW_RESOLVE_AFTER_MINUTES: '0' },
+      );
     });
 
     it('burst: 5 refunds in 15 minutes fire on a quiet tenant, 4 do not; 10 are critical; it resolves after the storm', async () => {
@@ -238,8 +313,8 @@ for (const dialect of DIALECTS) {
     it('opens backfilled history as historical, without notifying, and resolves it on the schedule', async () => {
       await withHarness(dialect, async (h) => {
         const base = T0S - 10 * DAY;
-        for (const e of charges(25, base - 20 * HOUR, 30 * MIN, 1000)) await h.backfill(e);
-        for (const e of [refund(base - 50 * MIN, 2000), refund(base - 40 * MIN, 2000), refund(base - 30 * MIN, 2000)]) await h.backfill(e);
+        for (const e of charges(50, base - 20 * HOUR, 20 * MIN, 1000)) await h.backfill(e);
+        for (const e of [50, 45, 40, 35, 30].map((m) => refund(base - m * MIN, 2000))) await h.backfill(e);
         await settle(h);
         const [i] = await mine(h);
         expect(i!.historical).toBe(true);
@@ -256,9 +331,9 @@ for (const dialect of DIALECTS) {
       const h = await detectorHarness(dialect);
       let app2: TestApp | undefined;
       try {
-        const refunds = [refund(T0S - 50 * MIN, 1000), refund(T0S - 40 * MIN, 1000), refund(T0S - 30 * MIN, 1000)];
-        await deliverAll(h, charges(25, T0S - 20 * HOUR, 30 * MIN, 1000));
-        await deliverAll(h, refunds.slice(0, 2));
+        const refunds = [50, 45, 40, 35, 30].map((m) => refund(T0S - m * MIN, 1500));
+        await deliverAll(h, charges(50, T0S - 20 * HOUR, 20 * MIN, 1000));
+        await deliverAll(h, refunds.slice(0, 4));
         await settle(h);
         await h.app.close();
 
@@ -280,7 +355,7 @@ for (const dialect of DIALECTS) {
         };
         const before = await list();
         expect(before).toHaveLength(1);
-        expect(before[0]!.figures).toMatchObject({ refundedAmount: 3000, refundCount: 3 }); // the redelivery counted once
+        expect(before[0]!.figures).toMatchObject({ refundedAmount: 7500, refundCount: 5 }); // the redeliveries counted once
         await settle({ app: app2 });
         await app2.services.detectorEngine.runSchedule();
         const after = await list();

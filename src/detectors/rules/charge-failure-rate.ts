@@ -11,9 +11,11 @@
  *     ≥ `baselineMultiplier` (default 2) × the baseline rate.
  * The baseline is the pooled failed ÷ attempted of the same trailing hour (same hour of the week) in
  * each of the previous `baselineWeeks` (default 4) weeks, read from the buckets. When those hours hold
- * fewer than `minBaselineAttempts` (default 20) attempts (a quiet night, a tenant in its first weeks),
- * the tenant's pooled rate over the up to 7 days before the window (all hours) is the baseline. Only a
- * tenant with neither (no history before the window) is judged by the absolute threshold alone.
+ * fewer than `minBaselineAttempts` (default 100) attempts (a quiet night, a tenant in its first weeks),
+ * the tenant's pooled rate over the up to 7 days before the window (all hours) is the baseline, if it
+ * has that many or at least more; a thinner baseline is still used (its upper bound is wide, so a
+ * tenant's first hours cannot page on chance). Only a tenant with no charge attempt at all before the
+ * window is judged by the absolute threshold alone.
  *
  * Why the bounds: at a normal 7 % decline rate, 3 of 20 or 7 of 20 failed charges happen by chance
  * many times a week on a busy tenant, and a declined customer's retries cluster failures further.
@@ -77,7 +79,7 @@ const defaults: ChargeFailureRateConfig = {
   minAttempts: 20,
   baselineMultiplier: 2,
   baselineWeeks: 4,
-  minBaselineAttempts: 20,
+  minBaselineAttempts: 100,
   zScore: 3.5,
   marginPercent: 5,
 };
@@ -156,7 +158,9 @@ async function baselineFor(ctx: Ctx, fromMs: number, toMs: number): Promise<Base
   const pooled = parts.reduce((acc, c) => ({ attempts: acc.attempts + c.attempts, failed: acc.failed + c.failed }), { attempts: 0, failed: 0 });
   if (pooled.attempts >= ctx.config.minBaselineAttempts) return { ...pooled, basis: 'same hour of previous weeks' };
   const recent = await countsIn(ctx, fromMs - FALLBACK_DAYS * 24 * HOUR_MS, fromMs);
-  if (recent.attempts >= ctx.config.minBaselineAttempts) return { ...recent, basis: 'previous days, all hours' };
+  if (recent.attempts >= ctx.config.minBaselineAttempts || recent.attempts > pooled.attempts) return { ...recent, basis: 'previous days, all hours' };
+  // Thin, but history all the same: its wide upper bound keeps chance from paging.
+  if (pooled.attempts > 0) return { ...pooled, basis: 'same hour of previous weeks' };
   return undefined;
 }
 

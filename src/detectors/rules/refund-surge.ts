@@ -21,9 +21,13 @@
  *    are untouched by it.
  * 2. Burst ("the refund storm at 2 AM"): the number of refunds (all currencies — a count, not money)
  *    in the trailing `burstWindowMinutes` (15 min) is ≥ `burstMinCount` (5) AND ≥ `burstMultiplier`
- *    (5×) the average count per 15-minute slot over the previous `burstBaselineDays` (7 days). The
- *    average is taken over the history the tenant actually has (from its first stored event), so a
- *    young tenant's baseline is not diluted by days it did not exist.
+ *    (5×) the average count per 15-minute slot over the previous `burstBaselineDays` (7 days) AND
+ *    ≥ `burstPeakMultiplier` (2×) the busiest 15 minutes of those days. The average and the peak are
+ *    taken over the history the tenant actually has (from its first stored event), so a young
+ *    tenant's baseline is not diluted by days it did not exist. The peak guard is there because
+ *    refunds are not spread over the day: a support team refunding in office hours runs at several
+ *    times the all-day average, and 5 refunds in its busiest quarter hour are ordinary; a storm is
+ *    well above anything the tenant did in the past week.
  *
  * Windows end at the end of the one-minute bucket of the deciding event (its Stripe `created`), never
  * at arrival time. Evaluation points are the minutes of the refunds in the batch — for a charge event
@@ -53,6 +57,7 @@ export interface RefundSurgeConfig extends Record<string, unknown> {
   burstBaselineDays: number;
   burstMultiplier: number;
   burstMinCount: number;
+  burstPeakMultiplier: number;
   minCapturedSharePercent: number;
 }
 
@@ -181,8 +186,28 @@ interface BurstFinding {
   count: number;
   byCurrency: Map<string, number>;
   baselineAverage: number;
+  baselinePeak: number;
   threshold: number;
   severity: Severity;
+}
+
+/** The most refunds (all currencies) in any window of `windowMs` within [from, to), from per-minute buckets. */
+async function busiestWindow(ctx: Ctx, from: number, to: number, windowMs: number): Promise<number> {
+  const perMinute = new Map<number, number>();
+  for (const [metric, sum] of await ctx.data.sumByPrefix(METRIC.refundPrefix, from, to)) {
+    if (sum.count === 0) continue;
+    for (const b of await ctx.data.series(metric, from, to)) perMinute.set(b.bucketStart, (perMinute.get(b.bucketStart) ?? 0) + b.count);
+  }
+  const minutes = [...perMinute.keys()].sort((a, b) => a - b);
+  let peak = 0;
+  let inWindow = 0;
+  let lo = 0;
+  for (const m of minutes) {
+    inWindow += perMinute.get(m)!;
+    while (minutes[lo]! <= m - windowMs) inWindow -= perMinute.get(minutes[lo++]!)!;
+    peak = Math.max(peak, inWindow);
+  }
+  return peak;
 }
 
 async function burstFinding(ctx: Ctx, end: number, firstEventAt: number | undefined): Promise<BurstFinding | undefined> {
@@ -209,10 +234,13 @@ async function burstFinding(ctx: Ctx, end: number, firstEventAt: number | undefi
     const slots = Math.max(1, (start - baseFrom) / windowMs);
     baselineAverage = baseCount / slots;
   }
-  const threshold = Math.max(c.burstMinCount, baselineAverage * c.burstMultiplier);
+  let threshold = Math.max(c.burstMinCount, baselineAverage * c.burstMultiplier);
+  if (count < threshold) return undefined;
+  const baselinePeak = baseFrom < start ? await busiestWindow(ctx, baseFrom, start, windowMs) : 0;
+  threshold = Math.max(threshold, baselinePeak * c.burstPeakMultiplier);
   if (count < threshold) return undefined;
   const severity: Severity = count >= 2 * threshold ? 'critical' : 'warning';
-  return { count, byCurrency, baselineAverage, threshold, severity };
+  return { count, byCurrency, baselineAverage, baselinePeak, threshold, severity };
 }
 
 async function evidence(ctx: Ctx, from: number, end: number, currency?: string): Promise<string[]> {
@@ -265,6 +293,7 @@ async function burstTrigger(ctx: Ctx, end: number, f: BurstFinding, deciding: st
     refundCount: f.count,
     windowMinutes: c.burstWindowMinutes,
     baselineAveragePerWindow: fmtRate(f.baselineAverage),
+    baselinePeakPerWindow: f.baselinePeak,
     threshold: fmtRate(f.threshold),
     multiplier: c.burstMultiplier,
     minCount: c.burstMinCount,
@@ -276,7 +305,7 @@ async function burstTrigger(ctx: Ctx, end: number, f: BurstFinding, deciding: st
     severity: f.severity,
     summary:
       `${f.count} refunds in ${c.burstWindowMinutes} minutes, against a usual ${fmtRate(f.baselineAverage)} per ${c.burstWindowMinutes} minutes ` +
-      `(threshold ${fmtRate(f.threshold)})`,
+      `and at most ${f.baselinePeak} in the busiest ${c.burstWindowMinutes} minutes of the previous days (threshold ${fmtRate(f.threshold)})`,
     figures,
     eventIds: [...new Set([...deciding, ...(await evidence(ctx, end - c.burstWindowMinutes * MINUTE_MS, end))])],
     at: end,
@@ -337,6 +366,7 @@ export const refundSurge: Detector<RefundSurgeConfig> = {
       burstBaselineDays: Type.Integer({ minimum: 1, maximum: 28 }),
       burstMultiplier: Type.Number({ minimum: 1, maximum: 1000 }),
       burstMinCount: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+      burstPeakMultiplier: Type.Number({ minimum: 0, maximum: 100 }),
       minCapturedSharePercent: Type.Number({ minimum: 0, maximum: 100 }),
     },
     { additionalProperties: false },
@@ -350,6 +380,7 @@ export const refundSurge: Detector<RefundSurgeConfig> = {
     burstBaselineDays: 7,
     burstMultiplier: 5,
     burstMinCount: 5,
+    burstPeakMultiplier: 2,
     minCapturedSharePercent: 50,
   },
   eventTypes: [...new Set<string>([...REFUND_EVENT_TYPES, ...CHARGE_EVENT_TYPES])],
