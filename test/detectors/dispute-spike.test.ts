@@ -31,6 +31,9 @@ function charge(created: number, amount = 2000, currency = 'usd'): Record<string
 /** `n` successful charges spread evenly over the `days` before `end`. */
 const chargesOver = (n: number, end: number, days: number) => Array.from({ length: n }, (_, i) => charge(end - days * DAY + Math.floor(((i + 0.5) * days * DAY) / n)));
 
+/** History reaching back past the 30-day rate window (an event that counts for nothing). */
+const historyMarker = () => stripeEvent('customer.created', { ...fixture('customer'), id: uid('cus') }, { created: T0S - 31 * DAY });
+
 async function withHarness(dialect: (typeof DIALECTS)[number], fn: (h: DetectorHarness) => Promise<void>) {
   const h = await detectorHarness(dialect);
   try {
@@ -145,6 +148,7 @@ for (const dialect of DIALECTS) {
       });
       await withHarness(dialect, async (h) => {
         expect(await h.configure(DETECTOR, { countThreshold: 1000 })).toBe(200);
+        await h.backfill(historyMarker());
         for (const e of chargesOver(400, T0S - 2 * HOUR, 29)) await h.backfill(e);
         await deliverAll(h, [dispute(T0S - 5 * DAY), dispute(T0S - 50 * MIN)]);
         await settle(h);
@@ -163,9 +167,44 @@ for (const dialect of DIALECTS) {
       });
     });
 
+    it('rate: needs history covering the 30 days (disputes trail their charges by weeks)', async () => {
+      await withHarness(dialect, async (h) => {
+        expect(await h.configure(DETECTOR, { countThreshold: 1000 })).toBe(200);
+        // 29 days of charges and nothing older: 3 disputes on 400 charges would read 0.75 %, but
+        // disputes of charges made before the history began cannot be told apart.
+        for (const e of chargesOver(400, T0S - 2 * HOUR, 29)) await h.backfill(e);
+        await deliverAll(h, [dispute(T0S - 5 * DAY), dispute(T0S - 50 * MIN), dispute(T0S - 40 * MIN)]);
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0);
+        await h.backfill(historyMarker()); // the history now covers the window
+        await deliverAll(h, [dispute(T0S - 30 * MIN)]);
+        await settle(h);
+        expect((await mine(h))[0]?.figures).toMatchObject({ condition: 'rate', cases: 4, successfulCharges: 400 });
+      });
+    });
+
+    it('count: scales with the tenant — 5 in 24 h are ordinary at 2 a day, 8 are a spike', async () => {
+      await withHarness(dialect, async (h) => {
+        // 30 days of history with 2 disputes a day: expected 2.0 per 24 h, threshold ⌈2 + 4 × √2⌉ = 8.
+        await h.backfill(historyMarker());
+        for (let d = 31; d >= 2; d--) for (const at of [T0S - d * DAY, T0S - d * DAY + 12 * HOUR]) await h.backfill(dispute(at));
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0);
+        await deliverAll(h, [5, 4, 3, 2, 1].map((ago) => dispute(T0S - ago * HOUR)));
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0);
+        await deliverAll(h, [50, 40, 30].map((ago) => dispute(T0S - ago * MIN)));
+        await settle(h);
+        const [i] = await mine(h);
+        expect(i?.figures).toMatchObject({ condition: 'count', cases: 8, threshold: 8, countThreshold: 5, expected: '2.00' });
+        expect(i!.historical).toBe(false);
+      });
+    });
+
     it('rate: a late charge that lifts the window to the minimum volume fires (out of order)', async () => {
       await withHarness(dialect, async (h) => {
         expect(await h.configure(DETECTOR, { countThreshold: 1000, rateMinCharges: 100 })).toBe(200);
+        await h.backfill(historyMarker());
         for (const e of chargesOver(99, T0S - 2 * HOUR, 20)) await h.backfill(e);
         await deliverAll(h, [dispute(T0S - 30 * MIN), dispute(T0S - 40 * MIN), dispute(T0S - 50 * MIN)]); // newest first
         await settle(h);

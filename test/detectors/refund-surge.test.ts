@@ -175,12 +175,13 @@ for (const dialect of DIALECTS) {
         await deliverAll(h, charges(50, T0S - 20 * HOUR, 20 * MIN, 10_000, 'usd')); // 5,000.00 USD
         await deliverAll(h, charges(50, T0S - 20 * HOUR + 60, 20 * MIN, 100_000, 'jpy')); // 5,000,000 JPY
         // 90,000 JPY refunded: 1.8 % of JPY volume (but 18 % if read against USD minor units).
-        await deliverAll(h, [refund(T0S - 50 * MIN, 50_000, 'jpy'), ...[49, 48, 47, 46].map((m) => refund(T0S - m * MIN, 10_000, 'jpy'))]);
+        // (spread out: five refunds within 15 minutes would be a burst, whatever their currency)
+        await deliverAll(h, [refund(T0S - 5 * HOUR, 50_000, 'jpy'), ...[4, 3, 2, 1].map((ago) => refund(T0S - ago * HOUR - 30 * MIN, 10_000, 'jpy'))]);
         await settle(h);
         expect(await mine(h)).toHaveLength(0);
 
         // 600.00 USD refunded: 12 % of USD volume (but 1.1 % if USD and JPY were pooled).
-        await deliverAll(h, [25, 20, 15, 10, 5, 3].map((m) => refund(T0S - m * MIN, 10_000)));
+        await deliverAll(h, [100, 80, 60, 40, 20, 3].map((m) => refund(T0S - m * MIN, 10_000)));
         await settle(h);
         const [i] = await mine(h);
         expect(i!.figures).toMatchObject({ condition: 'ratio', currency: 'usd', refundedAmount: 60_000, capturedAmount: 500_000 });
@@ -276,6 +277,22 @@ for (const dialect of DIALECTS) {
         await h.tick();
         expect((await mine(h))[0]!.status).toBe('resolved');
         expect((await myNotifications(h)).map((n) => n.kind)).toEqual(['open', 'escalate', 'resolve']);
+      });
+    });
+
+    it('burst: 5 in 15 minutes are ordinary where the busiest quarter hours of the past days held 4; 8 fire', async () => {
+      await withHarness(dialect, async (h) => {
+        // Three days of a support team refunding 4 orders within 10 minutes each morning (all-day average 0.04 per 15 min).
+        for (let d = 3; d >= 1; d--) for (const m of [0, 3, 6, 9]) await h.backfill(refund(T0S - d * DAY + m * MIN, 700));
+        await settle(h);
+        const start = T0S - 40 * MIN;
+        await deliverAll(h, [0, 2, 4, 6, 8].map((m) => refund(start + m * MIN, 700)));
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0); // ≥ 5 and 5 × the average, but under 2 × the busiest 15 minutes (8)
+        await deliverAll(h, [9, 10, 11].map((m) => refund(start + m * MIN, 700)));
+        await settle(h);
+        const [i] = await mine(h);
+        expect(i?.figures).toMatchObject({ condition: 'burst', refundCount: 8, baselinePeakPerWindow: 4, threshold: '8.00' });
       });
     });
 
