@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DIALECTS, dialectEnabled, detectorHarness, type DetectorHarness, type IncidentView } from '../support/detector-harness.js';
-import { chargeSucceeded, fixture, signPayload, stripeEvent } from '../support/stripe-events.js';
-import { DEFAULT_SECRET, T0, startTestApp, type TestApp } from '../support/test-app.js';
+import { DIALECTS, dialectEnabled, deliverAll, detectorViews, withHarness } from '../support/detector-harness.js';
+import { chargeSucceeded, fixture, stripeEvent } from '../support/stripe-events.js';
+import { T0 } from '../support/test-app.js';
 import { ManualClock } from '../../src/shared/clock.js';
 
 const DETECTOR = 'cancellation_spike';
@@ -33,19 +33,7 @@ const pastDue = (created: number, id = `sub_pd_${++seq}`) =>
 /** A mix of the three kinds of cancellation, one subscription each, at the given times. */
 const cancellations = (times: number[]) => times.map((t, i) => [deleted, turnedCanceled, scheduled][i % 3]!(t));
 
-async function withHarness(dialect: (typeof DIALECTS)[number], fn: (h: DetectorHarness) => Promise<void>) {
-  const h = await detectorHarness(dialect);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
-async function deliverAll(h: DetectorHarness, events: Record<string, unknown>[]) {
-  for (const e of events) expect(await h.deliver(e)).toBe(200);
-}
-const mine = async (h: DetectorHarness): Promise<IncidentView[]> => h.incidents({ detector: DETECTOR });
-const myNotifications = async (h: DetectorHarness) => (await h.notifications()).filter((n) => n.detector === DETECTOR);
+const { mine, myNotifications } = detectorViews(DETECTOR);
 
 for (const dialect of DIALECTS) {
   const enabled = await dialectEnabled(dialect);
@@ -253,47 +241,24 @@ for (const dialect of DIALECTS) {
     });
 
     it('survives a restart mid-stream and re-running changes nothing', async () => {
-      const h = await detectorHarness(dialect);
-      let app2: TestApp | undefined;
-      try {
+      await withHarness(dialect, async (h) => {
         const events = cancellations([-50, -40, -30, -20, -10].map((m) => T0S + m * MIN));
         await deliverAll(h, events.slice(0, 3));
         await h.process();
-        await h.app.close();
-
-        app2 = await startTestApp(h.app.db, {}, new ManualClock(T0));
-        const send = async (e: Record<string, unknown>) => {
-          const payload = JSON.stringify(e);
-          const res = await app2!.server.inject({
-            method: 'POST',
-            url: '/webhooks/stripe',
-            payload,
-            headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(payload, DEFAULT_SECRET, T0S) },
-          });
-          expect(res.statusCode).toBe(200);
-        };
-        await send(events[0]!); // a redelivery of an event from before the restart
-        await send(events[3]!);
-        await send(events[4]!);
-        await app2.services.detectorEngine.drain();
-        const list = async () => {
-          const res = await app2!.server.inject({ method: 'GET', url: `/v1/anomalies?detector=${DETECTOR}`, headers: { authorization: `Bearer ${h.apiKey}` } });
-          return res.json().data as IncidentView[];
-        };
-        const notes = async () => (await app2!.services.store.detectors.listNotifications('default', { limit: 100 })).filter((n) => n.detector === DETECTOR);
-        const first = await list();
+        await h.restart(new ManualClock(T0));
+        // A redelivery of an event from before the restart, then the rest.
+        await deliverAll(h, [events[0]!, events[3]!, events[4]!]);
+        await h.process();
+        const first = await mine(h);
         expect(first).toHaveLength(1);
         expect(first[0]!.figures).toMatchObject({ canceled: 5 });
-        expect(await notes()).toHaveLength(1);
-        await app2.services.detectorEngine.drain();
-        await app2.services.detectorEngine.runSchedule();
-        const second = await list();
+        expect(await myNotifications(h)).toHaveLength(1);
+        await h.process();
+        await h.tick();
+        const second = await mine(h);
         expect(second.map((i) => [i.id, i.status, i.figures])).toEqual(first.map((i) => [i.id, i.status, i.figures]));
-        expect(await notes()).toHaveLength(1);
-      } finally {
-        await app2?.close();
-        await h.close();
-      }
+        expect(await myNotifications(h)).toHaveLength(1);
+      });
     });
   });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DIALECTS, dialectEnabled, detectorHarness, type DetectorHarness, type IncidentView } from '../support/detector-harness.js';
+import { DIALECTS, dialectEnabled, type DetectorHarness, deliverAll, detectorViews, withHarnessAt } from '../support/detector-harness.js';
 import { chargeSucceeded, fixture, stripeEvent } from '../support/stripe-events.js';
-import { T0, startTestApp, type TestApp } from '../support/test-app.js';
+import { T0 } from '../support/test-app.js';
 import { ManualClock } from '../../src/shared/clock.js';
 
 const DETECTOR = 'revenue_drop';
@@ -31,20 +31,8 @@ async function history(h: DetectorHarness, n: number, amount: number | number[],
   }
 }
 
-async function withHarness(dialect: (typeof DIALECTS)[number], fn: (h: DetectorHarness) => Promise<void>, env: Record<string, string> = {}) {
-  const h = await detectorHarness(dialect, env);
-  try {
-    h.app.clock.set(NOW);
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
-async function deliverAll(h: DetectorHarness, events: Record<string, unknown>[]) {
-  for (const e of events) expect(await h.deliver(e)).toBe(200);
-}
-const mine = async (h: DetectorHarness): Promise<IncidentView[]> => h.incidents({ detector: DETECTOR });
-const myNotifications = async (h: DetectorHarness) => (await h.notifications()).filter((n) => n.detector === DETECTOR);
+const { mine, myNotifications } = detectorViews(DETECTOR);
+const withHarness = withHarnessAt(NOW);
 
 for (const dialect of DIALECTS) {
   const enabled = await dialectEnabled(dialect);
@@ -231,30 +219,21 @@ for (const dialect of DIALECTS) {
     });
 
     it('survives a restart: re-running the schedule keeps one incident and one notification', async () => {
-      const h = await detectorHarness(dialect);
-      let app2: TestApp | undefined;
-      try {
-        h.app.clock.set(NOW);
+      await withHarness(dialect, async (h) => {
         await history(h, 50, 1600);
         await deliverAll(h, spread(T0S - DAY, 15).map((t) => charge(t, 2000)));
         await h.process();
         await h.tick();
         const before = await mine(h);
         expect(before).toHaveLength(1);
-        await h.app.close();
-        app2 = await startTestApp(h.app.db, {}, new ManualClock(NOW + 6 * 60_000)); // past the old replica's schedule lease (5 min)
-        await app2.services.detectorEngine.drain();
-        expect(await app2.services.detectorEngine.runSchedule()).toBe(true);
-        expect(await app2.services.detectorEngine.runSchedule()).toBe(true);
-        const res = await app2.server.inject({ method: 'GET', url: `/v1/anomalies?detector=${DETECTOR}`, headers: { authorization: `Bearer ${h.apiKey}` } });
-        const after = res.json().data as IncidentView[];
+        await h.restart(new ManualClock(NOW + 6 * 60_000)); // past the old replica's schedule lease (5 min)
+        await h.process();
+        expect(await h.app.services.detectorEngine.runSchedule()).toBe(true);
+        expect(await h.app.services.detectorEngine.runSchedule()).toBe(true);
+        const after = await mine(h);
         expect(after.map((i) => [i.id, i.status, i.severity])).toEqual(before.map((i) => [i.id, i.status, i.severity]));
-        const notes = (await app2.services.store.detectors.listNotifications('default', { limit: 100 })).filter((n) => n.detector === DETECTOR);
-        expect(notes).toHaveLength(1);
-      } finally {
-        await app2?.close();
-        await h.close();
-      }
+        expect(await myNotifications(h)).toHaveLength(1);
+      });
     });
   });
 }

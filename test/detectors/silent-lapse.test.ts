@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DIALECTS, dialectEnabled, detectorHarness, type DetectorHarness, type IncidentView } from '../support/detector-harness.js';
+import { DIALECTS, dialectEnabled, type DetectorHarness, deliverAll, detectorViews, tickAt, withHarness } from '../support/detector-harness.js';
 import { fixture, stripeEvent } from '../support/stripe-events.js';
-import { T0, startTestApp, type TestApp } from '../support/test-app.js';
+import { T0 } from '../support/test-app.js';
 import { ManualClock } from '../../src/shared/clock.js';
 
 const DETECTOR = 'silent_lapse';
@@ -94,24 +94,7 @@ const renewal = (id: string, sub: string, extra: Partial<InvoiceOptions> = {}) =
 /** The invoice of the period that ended at END, paid when it began. */
 const previous = (id: string, sub: string) => invoice(id, sub, { periodStart: START - 30 * DAY, periodEnd: START, lineStart: START, lineEnd: END, paidAt: START + 60 });
 
-async function withHarness(dialect: (typeof DIALECTS)[number], fn: (h: DetectorHarness) => Promise<void>, env: Record<string, string> = {}) {
-  const h = await detectorHarness(dialect, env);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
-async function deliverAll(h: DetectorHarness, events: Json[]) {
-  for (const e of events) expect(await h.deliver(e)).toBe(200);
-}
-async function tickAt(h: DetectorHarness, ms: number) {
-  h.app.clock.set(ms);
-  await h.process();
-  await h.tick();
-}
-const mine = async (h: DetectorHarness): Promise<IncidentView[]> => h.incidents({ detector: DETECTOR });
-const myNotifications = async (h: DetectorHarness) => (await h.notifications()).filter((n) => n.detector === DETECTOR);
+const { mine, myNotifications } = detectorViews(DETECTOR);
 const subjects = async (h: DetectorHarness) => (await mine(h)).map((i) => i.subject.id).sort();
 
 for (const dialect of DIALECTS) {
@@ -354,27 +337,19 @@ for (const dialect of DIALECTS) {
     });
 
     it('survives a restart: one incident, one notification', async () => {
-      const h = await detectorHarness(dialect);
-      let app2: TestApp | undefined;
-      try {
+      await withHarness(dialect, async (h) => {
         await deliverAll(h, [subEvent('customer.subscription.created', START, 'sub_A')]);
         await tickAt(h, T0);
         const before = await mine(h);
         expect(before).toHaveLength(1);
-        await h.app.close();
-        app2 = await startTestApp(h.app.db, {}, new ManualClock(T0 + 6 * 60_000)); // past the old replica's lease
-        await app2.services.detectorEngine.drain();
-        expect(await app2.services.detectorEngine.runSchedule()).toBe(true);
-        expect(await app2.services.detectorEngine.runSchedule()).toBe(true);
-        const res = await app2.server.inject({ method: 'GET', url: `/v1/anomalies?detector=${DETECTOR}`, headers: { authorization: `Bearer ${h.apiKey}` } });
-        const after = res.json().data as IncidentView[];
+        await h.restart(new ManualClock(T0 + 6 * 60_000)); // past the old replica's lease
+        await h.process();
+        expect(await h.app.services.detectorEngine.runSchedule()).toBe(true);
+        expect(await h.app.services.detectorEngine.runSchedule()).toBe(true);
+        const after = await mine(h);
         expect(after.map((i) => [i.id, i.status, i.severity])).toEqual(before.map((i) => [i.id, 'open', 'warning']));
-        const notes = (await app2.services.store.detectors.listNotifications('default', { limit: 100 })).filter((n) => n.detector === DETECTOR);
-        expect(notes).toHaveLength(1);
-      } finally {
-        await app2?.close();
-        await h.close();
-      }
+        expect(await myNotifications(h)).toHaveLength(1);
+      });
     });
   });
 }

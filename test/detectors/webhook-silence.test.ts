@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DIALECTS, dialectEnabled, detectorHarness, type DetectorHarness, type IncidentView } from '../support/detector-harness.js';
+import { DIALECTS, dialectEnabled, type DetectorHarness, detectorViews, withHarness } from '../support/detector-harness.js';
 import { chargeSucceeded } from '../support/stripe-events.js';
-import { T0, startTestApp, type TestApp } from '../support/test-app.js';
+import { T0 } from '../support/test-app.js';
 import { ManualClock } from '../../src/shared/clock.js';
 
 const DETECTOR = 'webhook_silence';
@@ -32,16 +32,7 @@ async function liveEvent(h: DetectorHarness, created: number, id?: string) {
   expect(await h.deliver(chargeSucceeded(created, {}, id))).toBe(200);
 }
 
-async function withHarness(dialect: (typeof DIALECTS)[number], fn: (h: DetectorHarness) => Promise<void>, env: Record<string, string> = {}) {
-  const h = await detectorHarness(dialect, env);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
-const mine = async (h: DetectorHarness): Promise<IncidentView[]> => h.incidents({ detector: DETECTOR });
-const myNotifications = async (h: DetectorHarness) => (await h.notifications()).filter((n) => n.detector === DETECTOR);
+const { mine, myNotifications } = detectorViews(DETECTOR);
 async function tickAt(h: DetectorHarness, seconds: number) {
   h.app.clock.set(at(seconds));
   await h.process();
@@ -183,34 +174,28 @@ for (const dialect of DIALECTS) {
     });
 
     it('survives a restart: one incident, one notification, and it still resolves on the next event', async () => {
-      const h = await detectorHarness(dialect, { MW_RESOLVE_AFTER_MINUTES: '0' });
-      let app2: TestApp | undefined;
-      try {
-        await history(h, 2, -3 * HOUR, HOUR);
-        await liveEvent(h, LAST);
-        await tickAt(h, LAST + 90 * MIN);
-        const before = await mine(h);
-        expect(before).toHaveLength(1);
-        await h.app.close();
-        app2 = await startTestApp(h.app.db, { MW_RESOLVE_AFTER_MINUTES: '0' }, new ManualClock(at(LAST + 96 * MIN))); // past the old replica's schedule lease (5 min)
-        const engine = app2.services.detectorEngine;
-        await engine.drain();
-        expect(await engine.runSchedule()).toBe(true);
-        const list = async () =>
-          (await app2!.server.inject({ method: 'GET', url: `/v1/anomalies?detector=${DETECTOR}`, headers: { authorization: `Bearer ${h.apiKey}` } })).json()
-            .data as IncidentView[];
-        expect((await list()).map((i) => [i.id, i.status])).toEqual(before.map((i) => [i.id, 'open']));
-        const notes = async () => (await app2!.services.store.detectors.listNotifications('default', { limit: 100 })).filter((n) => n.detector === DETECTOR);
-        expect(await notes()).toHaveLength(1);
-        await app2.services.backfillIntake.store('default', JSON.stringify(chargeSucceeded(LAST + 96 * MIN)));
-        await engine.drain();
-        expect(await engine.runSchedule()).toBe(true);
-        expect((await list())[0]!.status).toBe('resolved');
-        expect((await notes()).map((n) => n.kind)).toEqual(['open', 'resolve']);
-      } finally {
-        await app2?.close();
-        await h.close();
-      }
+      await withHarness(
+        dialect,
+        async (h) => {
+          await history(h, 2, -3 * HOUR, HOUR);
+          await liveEvent(h, LAST);
+          await tickAt(h, LAST + 90 * MIN);
+          const before = await mine(h);
+          expect(before).toHaveLength(1);
+          await h.restart(new ManualClock(at(LAST + 96 * MIN))); // past the old replica's schedule lease (5 min)
+          const engine = h.app.services.detectorEngine;
+          await engine.drain();
+          expect(await engine.runSchedule()).toBe(true);
+          expect((await mine(h)).map((i) => [i.id, i.status])).toEqual(before.map((i) => [i.id, 'open']));
+          expect(await myNotifications(h)).toHaveLength(1);
+          await h.backfill(chargeSucceeded(LAST + 96 * MIN));
+          await engine.drain();
+          expect(await engine.runSchedule()).toBe(true);
+          expect((await mine(h))[0]!.status).toBe('resolved');
+          expect((await myNotifications(h)).map((n) => n.kind)).toEqual(['open', 'resolve']);
+        },
+        { MW_RESOLVE_AFTER_MINUTES: '0' },
+      );
     });
   });
 }
