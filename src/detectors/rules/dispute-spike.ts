@@ -37,6 +37,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { DAY_MS, HOUR_MS, type Detector, type DetectorContext, type Severity, type Trigger } from '../detector.js';
+import { KeptTriggers } from '../kept-triggers.js';
 import { BUCKET_MS, METRIC } from '../metrics.js';
 
 export interface DisputeSpikeConfig extends Record<string, unknown> {
@@ -176,31 +177,6 @@ async function rateFinding(ctx: Ctx, end: number, firstEventAt: number | undefin
     },
     eventIds: cases.eventIds,
   };
-}
-
-const SEVERITY_ORDER: Record<Severity, number> = { info: 1, warning: 2, critical: 3 };
-
-/**
- * A batch can fire at many window ends; per condition it keeps the earliest, the latest and the most
- * severe trigger. They merge into one incident anyway; the latest is kept because it is the one most
- * likely to be live (deciding events inside the live horizon), the most severe for escalation.
- */
-class KeptTriggers {
-  private readonly byKey = new Map<string, { first: Trigger; last: Trigger; worst: Trigger }>();
-
-  offer(key: string, t: Trigger): void {
-    const k = this.byKey.get(key);
-    if (!k) return void this.byKey.set(key, { first: t, last: t, worst: t });
-    if (t.at < k.first.at) k.first = t;
-    if (t.at >= k.last.at) k.last = t;
-    if (SEVERITY_ORDER[t.severity] > SEVERITY_ORDER[k.worst.severity]) k.worst = t;
-  }
-
-  triggers(): Trigger[] {
-    const out = new Set<Trigger>();
-    for (const { first, last, worst } of this.byKey.values()) for (const t of [first, worst, last]) out.add(t);
-    return [...out].sort((a, b) => a.at - b.at);
-  }
 }
 
 export const disputeSpike: Detector<DisputeSpikeConfig> = {
