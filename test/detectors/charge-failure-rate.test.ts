@@ -221,6 +221,25 @@ for (const dialect of DIALECTS) {
       });
     });
 
+    it('counts payments too: four customers retrying declined cards (13 charges, 4 payments) are not a spike', async () => {
+      const previousDay = () => traffic(T0S - 26 * HOUR, 21, 279, 4 * MIN);
+      await withHarness(dialect, async (h) => {
+        for (const e of previousDay()) await h.backfill(e);
+        // 13 of 26 charges declined (50 %, enough on charges alone), but they are 4 payment intents
+        // retried 3 or 4 times, and one of them then went through: 3 failed payments of 16.
+        const retries = [3, 3, 3, 4].flatMap((n, c) => Array.from({ length: n }, (_, i) => failed(T0S - 40 * MIN + c * 60 + i * 10, { payment_intent: `pi_retry_${c}` })));
+        const recovered = succeeded(T0S - 36 * MIN, { payment_intent: 'pi_retry_0' });
+        const ok = Array.from({ length: 12 }, (_, i) => succeeded(T0S - 35 * MIN + i * 20));
+        await deliverAll(h, [...retries, recovered, ...ok]);
+        await h.process();
+        expect(await mine(h)).toHaveLength(0);
+        // 13 separate declined payments are a spike.
+        await deliverAll(h, Array.from({ length: 13 }, (_, i) => failed(T0S - 30 * MIN + i * 10)));
+        await h.process();
+        expect((await mine(h))[0]?.figures).toMatchObject({ attempts: 39, failed: 26, payments: 29, failedPayments: 16 });
+      });
+    });
+
     it('with the statistical guard off (zScore 0, marginPercent 0), 2 × a 12 % baseline is needed', async () => {
       // Baseline: 3 of 25 (12 %) in the same hour of each of the 4 previous weeks, backfilled.
       const baseline = (): Record<string, unknown>[] => [1, 2, 3, 4].flatMap((w) => traffic(T0S - 40 * MIN - w * WEEK, 3, 22));

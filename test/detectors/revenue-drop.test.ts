@@ -40,7 +40,7 @@ for (const dialect of DIALECTS) {
   describe.skipIf(!enabled)(`revenue_drop: ${dialect}`, () => {
     it('fires when the last 24 complete hours captured just under 50 % of the same hours of previous weeks', async () => {
       await withHarness(dialect, async (h) => {
-        await history(h, 50, 1600); // 80,000 USD cents per window on average
+        await history(h, 100, 800); // 80,000 USD cents per window on average
         const times = spread(T0S - DAY, 20);
         await deliverAll(h, [...times.slice(1).map((t) => charge(t, 2000)), charge(times[0]!, 1999)]); // 39,999
         await h.process();
@@ -68,7 +68,7 @@ for (const dialect of DIALECTS) {
     it('allows for the week-to-week spread: 45 % is chance where the same hours swing widely, a drop where they are steady', async () => {
       await withHarness(dialect, async (h) => {
         // Average 80,000 but the weeks were 32,000, 128,000, 80,000 and 80,000.
-        await history(h, 50, [640, 2560, 1600, 1600]);
+        await history(h, 100, [320, 1280, 800, 800]);
         await deliverAll(h, spread(T0S - DAY, 20).map((t) => charge(t, 1800))); // 36,000
         await h.process();
         await h.tick();
@@ -76,7 +76,7 @@ for (const dialect of DIALECTS) {
       });
       await withHarness(dialect, async (h) => {
         // Average 80,000 from 70,000, 90,000, 75,000 and 85,000: limit 80,000 − 3 × 9,129 × √1.25 = 49,381.
-        await history(h, 50, [1400, 1800, 1500, 1700]);
+        await history(h, 100, [700, 900, 750, 850]);
         await deliverAll(h, spread(T0S - DAY, 20).map((t) => charge(t, 1800)));
         await h.process();
         await h.tick();
@@ -86,7 +86,7 @@ for (const dialect of DIALECTS) {
 
     it('does not fire at exactly 50 % (40,000 of 80,000)', async () => {
       await withHarness(dialect, async (h) => {
-        await history(h, 50, 1600);
+        await history(h, 100, 800);
         await deliverAll(h, spread(T0S - DAY, 20).map((t) => charge(t, 2000)));
         await h.process();
         await h.tick();
@@ -96,8 +96,8 @@ for (const dialect of DIALECTS) {
 
     it('judges each currency on its own: a JPY surge does not hide a USD drop; a new currency cannot drop', async () => {
       await withHarness(dialect, async (h) => {
-        await history(h, 50, 1600, 'usd');
-        await history(h, 50, 4000, 'jpy', 4, false);
+        await history(h, 100, 800, 'usd');
+        await history(h, 100, 2000, 'jpy', 4, false);
         // Today: USD at 25 %, JPY ten times its normal volume, EUR never seen before.
         await deliverAll(h, spread(T0S - DAY, 10).map((t) => charge(t, 2000, 'usd')));
         await deliverAll(h, spread(T0S - DAY, 40).map((t) => charge(t, 50_000, 'jpy')));
@@ -113,8 +113,8 @@ for (const dialect of DIALECTS) {
 
     it('reports a JPY drop in JPY, critical below 25 %', async () => {
       await withHarness(dialect, async (h) => {
-        await history(h, 50, 1600, 'usd');
-        await history(h, 50, 4000, 'jpy', 4, false);
+        await history(h, 100, 800, 'usd');
+        await history(h, 100, 2000, 'jpy', 4, false);
         await deliverAll(h, spread(T0S - DAY, 40).map((t) => charge(t, 2000, 'usd')));
         await deliverAll(h, spread(T0S - DAY, 9).map((t) => charge(t, 5000, 'jpy'))); // 45,000 of 200,000
         await h.process();
@@ -128,7 +128,7 @@ for (const dialect of DIALECTS) {
 
     it('never compares a partial hour: charges in the current hour do not count, and history must cover every baseline hour', async () => {
       await withHarness(dialect, async (h) => {
-        await history(h, 50, 1600);
+        await history(h, 100, 800);
         await deliverAll(h, spread(T0S - DAY, 10).map((t) => charge(t, 2000)));
         // 100 charges in the first minutes of the current, incomplete hour.
         await deliverAll(h, Array.from({ length: 100 }, (_, i) => charge(T0S + 5 + i * 5, 2000)));
@@ -140,7 +140,7 @@ for (const dialect of DIALECTS) {
       });
       await withHarness(dialect, async (h) => {
         // History starts inside the oldest baseline window: that week is partial, so no comparison.
-        await history(h, 50, 1600, 'usd', 4, false);
+        await history(h, 100, 800, 'usd', 4, false);
         await h.process();
         await h.tick();
         expect(await mine(h)).toHaveLength(0);
@@ -149,7 +149,7 @@ for (const dialect of DIALECTS) {
 
     it('needs a minimum baseline count of charges', async () => {
       await withHarness(dialect, async (h) => {
-        await history(h, 49, 100_000); // large amounts, but under 50 charges per window
+        await history(h, 99, 100_000); // large amounts, but under 100 charges per window
         await h.process();
         await h.tick();
         expect(await mine(h)).toHaveLength(0);
@@ -158,7 +158,7 @@ for (const dialect of DIALECTS) {
 
     it('counts a charge delivered 10 times once', async () => {
       await withHarness(dialect, async (h) => {
-        await history(h, 50, 1600);
+        await history(h, 100, 800);
         const events = spread(T0S - DAY, 19).map((t) => charge(t, 2000)); // 38,000
         await deliverAll(h, events);
         for (let i = 0; i < 9; i++) expect(await h.deliver(events[3]!)).toBe(200); // would be 56,000 if counted
@@ -172,7 +172,7 @@ for (const dialect of DIALECTS) {
 
     it('uses event time: late charges for the window, in any order, clear the incident', async () => {
       await withHarness(dialect, async (h) => {
-        await history(h, 50, 1600);
+        await history(h, 100, 800);
         const events = spread(T0S - DAY, 40).map((t) => charge(t, 2000));
         await deliverAll(h, events.filter((_, i) => i % 3 === 0)); // 14 of 40
         await h.process();
@@ -190,7 +190,7 @@ for (const dialect of DIALECTS) {
 
     it('a drop inside backfilled history opens nothing now', async () => {
       await withHarness(dialect, async (h) => {
-        await history(h, 50, 1600);
+        await history(h, 100, 800);
         // Two weeks ago, the day after the baseline window, revenue was near zero (backfilled).
         for (const t of spread(T0S - 2 * WEEK, 2)) await h.backfill(charge(t, 2000));
         await deliverAll(h, spread(T0S - DAY, 40).map((t) => charge(t, 2000)));
@@ -220,7 +220,7 @@ for (const dialect of DIALECTS) {
 
     it('survives a restart: re-running the schedule keeps one incident and one notification', async () => {
       await withHarness(dialect, async (h) => {
-        await history(h, 50, 1600);
+        await history(h, 100, 800);
         await deliverAll(h, spread(T0S - DAY, 15).map((t) => charge(t, 2000)));
         await h.process();
         await h.tick();

@@ -8,25 +8,34 @@
  *   - the rise over the tenant's own baseline is significant: the lower Wilson score bound of the
  *     hour's failure rate (at `zScore`, default 3.5) exceeds the upper Wilson bound of the baseline
  *     rate (same z) by at least `marginPercent` (default 5) percentage points, and the hour's rate is
- *     ≥ `baselineMultiplier` (default 2) × the baseline rate.
+ *     ≥ `baselineMultiplier` (default 2) × the baseline rate;
+ *   - and all of the above (the threshold, and the test against the baseline) also hold for PAYMENTS:
+ *     the window's charges grouped by payment intent (a charge without one is its own payment), a
+ *     payment failed when it has a declined charge and no successful one in the window. A declined
+ *     customer retrying the same payment three times is one failed payment (one customer's retry
+ *     loop is customer_failure_cluster's finding), and one who then pays is none. Read from the
+ *     window's charge events only for a window that already passed on charges; skipped when the
+ *     window holds more charge events than are read at once (5,000), where retries cannot matter.
  * The baseline is the pooled failed ÷ attempted of the same trailing hour (same hour of the week) in
  * each of the previous `baselineWeeks` (default 4) weeks, read from the buckets. When those hours hold
  * fewer than `minBaselineAttempts` (default 100) attempts (a quiet night, a tenant in its first weeks),
  * the tenant's pooled rate over the up to 7 days before the window (all hours) is the baseline, if it
  * has that many or at least more; a thinner baseline is still used (its upper bound is wide, so a
  * tenant's first hours cannot page on chance). Only a tenant with no charge attempt at all before the
- * window is judged by the absolute threshold alone.
+ * window is judged by the absolute threshold alone (on charges and on payments).
  *
  * Why the bounds: at a normal 7 % decline rate, 3 of 20 or 7 of 20 failed charges happen by chance
- * many times a week on a busy tenant, and a declined customer's retries cluster failures further.
- * Two non-overlapping bounds at z = 3.5 plus a 5-point margin keep chance (and a thin baseline, whose
- * upper bound is wide) from paging, while card testing (40–85 % declined) clears them within minutes.
- * Counts come from the engine's buckets (`charge.attempt`, `charge.failed`), which count each stored
- * event once: a redelivered failure is never a second failure.
+ * many times a week on a busy tenant, and a declined customer's retries cluster failures further
+ * (hence payments). Two non-overlapping bounds at z = 3.5 plus a 5-point margin keep chance (and a
+ * thin baseline, whose upper bound is wide) from paging, while card testing (40–85 % declined, one
+ * payment per attempt) clears them within minutes.
+ * Counts come from the engine's buckets (`charge.attempt`, `charge.failed`), payments from the stored
+ * events; both count each stored event once: a redelivered failure is never a second failure.
  *
  * Does not fire: below the threshold or at 19 attempts; when the tenant always fails this much at that
  * hour of the week (e.g. 20 % against a 12 % baseline); when the rise is within chance for the volume
- * (7 of 20 against a 7 % baseline); on a partial hour that has too few attempts.
+ * (7 of 20 against a 7 % baseline); when the failures are a few customers retrying (9 declined
+ * charges that are 5 payments of 20); on a partial hour that has too few attempts.
  *
  * Out-of-order arrival: a late event changes every trailing hour that contains it, so each batch
  * re-evaluates the hours ending at every attempted minute from the event's minute to 59 minutes after
@@ -89,6 +98,12 @@ const WINDOW_MINUTES = WINDOW_MS / BUCKET_MS;
 const EVIDENCE_LIMIT = 100;
 /** With too little same-hour history, the tenant's pooled rate over this many days before the window. */
 const FALLBACK_DAYS = 7;
+/** Charge events read at once to count a window's payments. */
+const PAYMENT_SCAN_LIMIT = 5_000;
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const idOf = (v: unknown): string | null => (isObject(v) ? (typeof v.id === 'string' ? v.id : null) : typeof v === 'string' && v.length > 0 ? v : null);
 
 type Ctx = DetectorContext<ChargeFailureRateConfig>;
 
@@ -108,9 +123,11 @@ interface Verdict {
   failed: number;
   /** undefined: no baseline history, the absolute threshold decided. */
   baseline: Baseline | undefined;
-  /** Wilson bounds (fractions) behind the decision; undefined without a baseline. */
+  /** Wilson bounds (fractions) behind the decision (the payments' when they were counted); undefined without a baseline. */
   observedLower: number | undefined;
   baselineUpper: number | undefined;
+  /** The window's payments (undefined when there were too many events to read). */
+  payments: Counts | undefined;
 }
 
 const floorBucket = (ms: number): number => Math.floor(ms / BUCKET_MS) * BUCKET_MS;
@@ -181,15 +198,54 @@ function aboveBaseline(cfg: ChargeFailureRateConfig, c: Counts, baseline: Counts
   return { fires: multiple && lower >= upper + cfg.marginPercent / 100, lower, upper };
 }
 
+/**
+ * The window's payments: charges grouped by payment intent (a charge without one is its own payment).
+ * A payment failed when it has a declined charge and no successful one in the window, so a customer
+ * retrying a declined card is one failed payment, and one who then pays is none. Undefined when the
+ * window holds more charge events than are read at once (at such volume retries cannot move the rate).
+ */
+async function paymentCounts(ctx: Ctx, fromMs: number, toMs: number): Promise<Counts | undefined> {
+  const events = await ctx.data.events({
+    types: ['charge.failed', 'charge.succeeded'],
+    since: Math.floor(fromMs / 1000),
+    until: Math.ceil(toMs / 1000),
+    limit: PAYMENT_SCAN_LIMIT,
+  });
+  if (events.length >= PAYMENT_SCAN_LIMIT) return undefined;
+  const payments = new Map<string, { failed: boolean; succeeded: boolean }>();
+  for (const e of events) {
+    const created = e.created * 1000;
+    if (created < fromMs || created >= toMs) continue;
+    const key = idOf(e.object.payment_intent) ?? e.objectId ?? e.eventId;
+    const p = payments.get(key) ?? { failed: false, succeeded: false };
+    if (e.type === 'charge.failed') p.failed = true;
+    else p.succeeded = true;
+    payments.set(key, p);
+  }
+  let failed = 0;
+  for (const p of payments.values()) if (p.failed && !p.succeeded) failed += 1;
+  return { attempts: payments.size, failed };
+}
+
 async function judge(ctx: Ctx, fromMs: number, toMs: number, counts: Counts): Promise<Verdict> {
   const cfg = ctx.config;
   const severity: Severity = rateAtLeastPercent(counts.failed, counts.attempts, 2 * cfg.thresholdPercent) ? 'critical' : 'warning';
-  const none = { observedLower: undefined, baselineUpper: undefined };
+  const none = { observedLower: undefined, baselineUpper: undefined, payments: undefined };
   if (!meetsAbsolute(cfg, counts)) return { fires: false, severity, ...counts, baseline: undefined, ...none };
   const baseline = await baselineFor(ctx, fromMs, toMs);
-  if (!baseline) return { fires: true, severity, ...counts, baseline, ...none };
-  const test = aboveBaseline(cfg, counts, baseline);
-  return { fires: test.fires, severity, ...counts, baseline, observedLower: test.lower, baselineUpper: test.upper };
+  let test = baseline ? aboveBaseline(cfg, counts, baseline) : undefined;
+  if (test && !test.fires) return { fires: false, severity, ...counts, baseline, ...none, observedLower: test.lower, baselineUpper: test.upper };
+  // The same rule for payments: one customer's retry loop is customer_failure_cluster's finding, not a tenant-wide spike.
+  const payments = await paymentCounts(ctx, fromMs, toMs);
+  let fires = true;
+  if (payments) {
+    fires = rateAtLeastPercent(payments.failed, payments.attempts, cfg.thresholdPercent);
+    if (fires && baseline) {
+      test = aboveBaseline(cfg, payments, baseline);
+      fires = test.fires;
+    }
+  }
+  return { fires, severity, ...counts, baseline, observedLower: test?.lower, baselineUpper: test?.upper, payments };
 }
 
 function trigger(ctx: Ctx, fromMs: number, toMs: number, v: Verdict, eventIds: string[]): Trigger {
@@ -201,7 +257,9 @@ function trigger(ctx: Ctx, fromMs: number, toMs: number, v: Verdict, eventIds: s
     subjectId: ctx.tenantId,
     severity: v.severity,
     summary:
-      `${v.failed} of ${v.attempts} charges failed (${rate}) in the hour ending ${new Date(toMs).toISOString()}; ` +
+      `${v.failed} of ${v.attempts} charges failed (${rate}) in the hour ending ${new Date(toMs).toISOString()}` +
+      (v.payments ? ` (${v.payments.failed} of ${v.payments.attempts} payments)` : '') +
+      '; ' +
       (v.baseline
         ? `usual rate (${v.baseline.basis}) is ${baselineText}`
         : `no baseline for this hour of the week yet`) +
@@ -219,6 +277,7 @@ function trigger(ctx: Ctx, fromMs: number, toMs: number, v: Verdict, eventIds: s
       baselineFailed: v.baseline?.failed ?? 0,
       baselineMultiplier: cfg.baselineMultiplier,
       baselineBasis: v.baseline?.basis ?? 'none',
+      ...(v.payments ? { payments: v.payments.attempts, failedPayments: v.payments.failed } : {}),
       ...(v.observedLower !== undefined ? { observedLowerBound: `${(v.observedLower * 100).toFixed(2)}%` } : {}),
       ...(v.baselineUpper !== undefined ? { baselineUpperBound: `${(v.baselineUpper * 100).toFixed(2)}%` } : {}),
       marginPercent: cfg.marginPercent,
