@@ -10,8 +10,8 @@
  *
  * Options: --seed=<text> (default "meterwatch"), --days=<n> (default 36), --step=<minutes> (default 15),
  * --intake=signed|store (default signed: Stripe-signed bodies through the webhook intake),
- * --prefix-sums=indexed|store (default indexed, see prefix-sums.ts), --charge-refund-list (charges carry their
- * refunds list, as on API versions before 2022-11-15), --keep (keep the SQLite data directory).
+ * --charge-refund-list (charges carry their refunds list, as on API versions before 2022-11-15),
+ * --keep (keep the SQLite data directory). The store is used as in production (no bench-only shortcuts).
  */
 import { MIN_DAYS } from './inject/plan.js';
 import { OBJECT_OPTIONS } from './generator/objects.js';
@@ -31,16 +31,11 @@ async function main(): Promise<void> {
   const intake = option('intake') === 'store' ? 'store' : 'signed';
   if (60 % stepMinutes !== 0) throw new Error('--step must divide 60');
   const keepData = process.argv.includes('--keep');
-  const prefixSums = option('prefix-sums') === 'store' ? 'store' : 'indexed';
   OBJECT_OPTIONS.chargeRefundList = process.argv.includes('--charge-refund-list');
   if (days < MIN_DAYS) console.log(`WARNING: fewer than ${MIN_DAYS} days: the later injections never happen and count as missed`);
 
-  console.log(`Detector quality benchmark — seed "${seed}", ${days} days, ${stepMinutes}-min steps, intake: ${intake}, prefix sums: ${prefixSums}${OBJECT_OPTIONS.chargeRefundList ? ', charges list their refunds (API < 2022-11-15)' : ''}`);
-  if (prefixSums === 'indexed') {
-    console.log('NOTE: bucket prefix sums are answered with an index-friendly query (bench/detectors/prefix-sums.ts); the store\'s own');
-    console.log('      query scans the whole history per call and would make this run take hours. Same results: --prefix-sums=store.');
-  }
-  const sim = await simulate({ seed, days, stepMinutes, intake, keepData, prefixSums, progress: (l) => console.log(l) });
+  console.log(`Detector quality benchmark — seed "${seed}", ${days} days, ${stepMinutes}-min steps, intake: ${intake}${OBJECT_OPTIONS.chargeRefundList ? ', charges list their refunds (API < 2022-11-15)' : ''}`);
+  const sim = await simulate({ seed, days, stepMinutes, intake, keepData, progress: (l) => console.log(l) });
   const s = score(sim);
 
   console.log('\nTraffic (per tenant, whole run)');

@@ -27,6 +27,10 @@ export class TenantDetectorData implements DetectorData {
     return this.store.detectors.sumBucketsByPrefix(this.tenantId, prefix, fromMs, this.cap(toMs));
   }
 
+  series(metric: string, fromMs: number, toMs: number): Promise<{ bucketStart: number; count: number; amount: number }[]> {
+    return this.store.detectors.bucketSeries(this.tenantId, metric, fromMs, this.cap(toMs));
+  }
+
   async events(query: EventQuery): Promise<DetectorEvent[]> {
     const rows = await this.store.listBillingEvents(this.tenantId, this.storeQuery(query));
     return rows.map(toDetectorEvent);

@@ -93,6 +93,8 @@ export interface DetectorData {
   sum(metric: string, fromMs: number, toMs: number): Promise<BucketSum>;
   /** Every metric starting with `prefix`, keyed by the full metric name (`charge.captured:` → `charge.captured:usd`, …). */
   sumByPrefix(prefix: string, fromMs: number, toMs: number): Promise<Map<string, BucketSum>>;
+  /** The non-empty one-minute buckets of one metric in [from, to), oldest first (one read for a whole range). */
+  series(metric: string, fromMs: number, toMs: number): Promise<{ bucketStart: number; count: number; amount: number }[]>;
   events(query: EventQuery): Promise<DetectorEvent[]>;
   /** The same events without their Stripe object (no payload read, no JSON parse): for counting and grouping by key fields. */
   eventKeys(query: EventQuery & { types: string[] }): Promise<BillingEventKey[]>;

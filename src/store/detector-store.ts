@@ -148,6 +148,8 @@ export interface DetectorStore {
   applyAggregation(batch: AggregationBatch, now: number): Promise<boolean>;
   sumBuckets(tenantId: string, metric: string, fromMs: number, toMs: number): Promise<{ count: number; amount: number }>;
   sumBucketsByPrefix(tenantId: string, prefix: string, fromMs: number, toMs: number): Promise<Map<string, { count: number; amount: number }>>;
+  /** The non-empty one-minute buckets of one metric in [fromMs, toMs), oldest first. */
+  bucketSeries(tenantId: string, metric: string, fromMs: number, toMs: number): Promise<{ bucketStart: number; count: number; amount: number }[]>;
   pruneBuckets(beforeMs: number): Promise<number>;
   refundsForCharge(tenantId: string, chargeId: string): Promise<RefundFactRecord[]>;
   getSubscriptionFact(tenantId: string, subscriptionId: string): Promise<SubscriptionFactRecord | undefined>;

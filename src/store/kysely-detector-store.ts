@@ -202,6 +202,22 @@ export class KyselyDetectorStore implements DetectorStore {
     });
   }
 
+  bucketSeries(tenantId: string, metric: string, fromMs: number, toMs: number) {
+    return this.guard('bucketSeries', async () => {
+      const rows = await this.db
+        .selectFrom('detector_buckets')
+        .select(['bucket_start', 'count', 'amount'])
+        .where('tenant_id', '=', tenantId)
+        .where('metric', '=', metric)
+        .where('bucket_start', '>=', fromMs)
+        .where('bucket_start', '<', toMs)
+        .where('count', '<>', 0)
+        .orderBy('bucket_start')
+        .execute();
+      return rows.map((r) => ({ bucketStart: Number(r.bucket_start), count: Number(r.count), amount: Number(r.amount) }));
+    });
+  }
+
   pruneBuckets(beforeMs: number) {
     return this.guard('pruneBuckets', async () => {
       const result = await this.db.deleteFrom('detector_buckets').where('bucket_start', '<', beforeMs).executeTakeFirst();

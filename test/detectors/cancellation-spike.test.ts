@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DIALECTS, dialectEnabled, detectorHarness, type DetectorHarness, type IncidentView } from '../support/detector-harness.js';
-import { chargeSucceeded, fixture, signPayload, stripeEvent } from '../support/stripe-events.js';
-import { DEFAULT_SECRET, T0, startTestApp, type TestApp } from '../support/test-app.js';
+import { DIALECTS, dialectEnabled, deliverAll, detectorViews, withHarness } from '../support/detector-harness.js';
+import { chargeSucceeded, fixture, stripeEvent } from '../support/stripe-events.js';
+import { T0 } from '../support/test-app.js';
 import { ManualClock } from '../../src/shared/clock.js';
 
 const DETECTOR = 'cancellation_spike';
@@ -33,19 +33,7 @@ const pastDue = (created: number, id = `sub_pd_${++seq}`) =>
 /** A mix of the three kinds of cancellation, one subscription each, at the given times. */
 const cancellations = (times: number[]) => times.map((t, i) => [deleted, turnedCanceled, scheduled][i % 3]!(t));
 
-async function withHarness(dialect: (typeof DIALECTS)[number], fn: (h: DetectorHarness) => Promise<void>) {
-  const h = await detectorHarness(dialect);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
-async function deliverAll(h: DetectorHarness, events: Record<string, unknown>[]) {
-  for (const e of events) expect(await h.deliver(e)).toBe(200);
-}
-const mine = async (h: DetectorHarness): Promise<IncidentView[]> => h.incidents({ detector: DETECTOR });
-const myNotifications = async (h: DetectorHarness) => (await h.notifications()).filter((n) => n.detector === DETECTOR);
+const { mine, myNotifications } = detectorViews(DETECTOR);
 
 for (const dialect of DIALECTS) {
   const enabled = await dialectEnabled(dialect);
@@ -135,7 +123,7 @@ for (const dialect of DIALECTS) {
       });
     });
 
-    it('judges against the same hour of the previous 4 weeks: 13 is normal for it, 14 is a spike', async () => {
+    it('judges against the same hour of the previous 4 weeks: 15 is normal for it, 16 is a spike', async () => {
       await withHarness(dialect, async (h) => {
         // History (backfilled): 4 cancellations early in the same hour of each of the previous 4 weeks
         // (early, so that every window holding today's cancellations holds them too).
@@ -145,17 +133,45 @@ for (const dialect of DIALECTS) {
         }
         await h.process();
         expect((await mine(h)).map((i) => i.figures)).toEqual([]); // 4 per hour never reached the minimum
-        // expected 4: threshold = max(5, 3 × 4, ⌈4 + 5 × √4⌉) = 14.
-        await deliverAll(h, cancellations(Array.from({ length: 13 }, (_, i) => T0S - 54 * MIN + i * 3 * MIN)));
+        // expected 4: threshold = max(5, 3 × 4, ⌈4 + 5 × √(4 × (1 + 1/4))⌉) = 16.
+        await deliverAll(h, cancellations(Array.from({ length: 15 }, (_, i) => T0S - 54 * MIN + i * 2 * MIN)));
         await h.process();
         expect(await mine(h)).toHaveLength(0);
         await deliverAll(h, cancellations([T0S - 10 * MIN]));
         await h.process();
         const incidents = await mine(h);
         expect(incidents).toHaveLength(1);
-        expect(incidents[0]!.figures).toMatchObject({ window: '1h', canceled: 14, threshold: 14, expected: '4.00' });
+        expect(incidents[0]!.figures).toMatchObject({ canceled: 16, threshold: 16, expected: '4.00', sameHoursWeekly: '4,4,4,4' }) // the 1 h and 24 h windows agree here;
         expect(incidents[0]!.severity).toBe('warning');
         expect(incidents[0]!.historical).toBe(false);
+      });
+    });
+
+    it('allows for the spread of the previous weeks and the tenant’s usual daily rate: 15 in a day is ordinary there, 10 in an hour is not', async () => {
+      await withHarness(dialect, async (h) => {
+        // Two weeks of history: 6 cancellations a day, one every 4 hours; the same 24 h saw 6 a week ago
+        // and 2 two weeks ago. Same-hours average 4 (threshold 15 before), but the tenant's daily
+        // average is 5.4 and the two weeks differ: threshold max(15, ⌈3 × 5.4⌉, ⌈5.4 + 5 × √(8 × 1.5)⌉) = 23.
+        await h.backfill(chargeSucceeded(T0S - 16 * DAY));
+        const history: number[] = [];
+        for (let d = 15; d >= 2; d--) {
+          const dayStart = T0S - d * DAY;
+          const n = d === 8 ? 6 : d === 15 ? 2 : 6;
+          for (let i = 0; i < n; i++) history.push(dayStart + 30 * MIN + i * Math.floor(DAY / n));
+        }
+        for (const e of cancellations(history)) await h.backfill(e);
+        await h.process();
+        expect(await mine(h)).toHaveLength(0);
+        // 15 today, one every 90 minutes: the 24 h window holds 15, no hour more than one.
+        await deliverAll(h, cancellations(Array.from({ length: 15 }, (_, i) => T0S - 23 * HOUR + i * 90 * MIN)));
+        await h.process();
+        expect(await mine(h)).toHaveLength(0);
+        // 10 within an hour is a spike.
+        await deliverAll(h, cancellations(Array.from({ length: 10 }, (_, i) => T0S - 50 * MIN + i * 4 * MIN)));
+        await h.process();
+        const incidents = await mine(h);
+        expect(incidents).toHaveLength(1);
+        expect(Number(incidents[0]!.figures.canceled)).toBeGreaterThanOrEqual(10);
       });
     });
 
@@ -225,47 +241,24 @@ for (const dialect of DIALECTS) {
     });
 
     it('survives a restart mid-stream and re-running changes nothing', async () => {
-      const h = await detectorHarness(dialect);
-      let app2: TestApp | undefined;
-      try {
+      await withHarness(dialect, async (h) => {
         const events = cancellations([-50, -40, -30, -20, -10].map((m) => T0S + m * MIN));
         await deliverAll(h, events.slice(0, 3));
         await h.process();
-        await h.app.close();
-
-        app2 = await startTestApp(h.app.db, {}, new ManualClock(T0));
-        const send = async (e: Record<string, unknown>) => {
-          const payload = JSON.stringify(e);
-          const res = await app2!.server.inject({
-            method: 'POST',
-            url: '/webhooks/stripe',
-            payload,
-            headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(payload, DEFAULT_SECRET, T0S) },
-          });
-          expect(res.statusCode).toBe(200);
-        };
-        await send(events[0]!); // a redelivery of an event from before the restart
-        await send(events[3]!);
-        await send(events[4]!);
-        await app2.services.detectorEngine.drain();
-        const list = async () => {
-          const res = await app2!.server.inject({ method: 'GET', url: `/v1/anomalies?detector=${DETECTOR}`, headers: { authorization: `Bearer ${h.apiKey}` } });
-          return res.json().data as IncidentView[];
-        };
-        const notes = async () => (await app2!.services.store.detectors.listNotifications('default', { limit: 100 })).filter((n) => n.detector === DETECTOR);
-        const first = await list();
+        await h.restart(new ManualClock(T0));
+        // A redelivery of an event from before the restart, then the rest.
+        await deliverAll(h, [events[0]!, events[3]!, events[4]!]);
+        await h.process();
+        const first = await mine(h);
         expect(first).toHaveLength(1);
         expect(first[0]!.figures).toMatchObject({ canceled: 5 });
-        expect(await notes()).toHaveLength(1);
-        await app2.services.detectorEngine.drain();
-        await app2.services.detectorEngine.runSchedule();
-        const second = await list();
+        expect(await myNotifications(h)).toHaveLength(1);
+        await h.process();
+        await h.tick();
+        const second = await mine(h);
         expect(second.map((i) => [i.id, i.status, i.figures])).toEqual(first.map((i) => [i.id, i.status, i.figures]));
-        expect(await notes()).toHaveLength(1);
-      } finally {
-        await app2?.close();
-        await h.close();
-      }
+        expect(await myNotifications(h)).toHaveLength(1);
+      });
     });
   });
 }

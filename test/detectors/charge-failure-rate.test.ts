@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { DIALECTS, dialectEnabled, detectorHarness, type DetectorHarness, type IncidentView } from '../support/detector-harness.js';
-import { chargeSucceeded, fixture, signPayload, stripeEvent } from '../support/stripe-events.js';
-import { DEFAULT_SECRET, T0, startTestApp, type TestApp } from '../support/test-app.js';
+import { DIALECTS, dialectEnabled, deliverAll, detectorViews, withHarness } from '../support/detector-harness.js';
+import { chargeSucceeded, fixture, stripeEvent } from '../support/stripe-events.js';
+import { T0 } from '../support/test-app.js';
 import { ManualClock } from '../../src/shared/clock.js';
 
 const DETECTOR = 'charge_failure_rate';
 const T0S = Math.floor(T0 / 1000);
 const MIN = 60;
+const HOUR = 3600;
 const WEEK = 7 * 24 * 3600;
 
 let seq = 0;
@@ -51,21 +52,7 @@ function traffic(start: number, nFailed: number, nOk: number, spacing = 2): Reco
   return out;
 }
 
-async function withHarness(dialect: (typeof DIALECTS)[number], fn: (h: DetectorHarness) => Promise<void>, env: Record<string, string> = {}) {
-  const h = await detectorHarness(dialect, env);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
-
-async function deliverAll(h: DetectorHarness, events: Record<string, unknown>[]) {
-  for (const e of events) expect(await h.deliver(e)).toBe(200);
-}
-
-const mine = async (h: DetectorHarness): Promise<IncidentView[]> => h.incidents({ detector: DETECTOR });
-const myNotifications = async (h: DetectorHarness) => (await h.notifications()).filter((n) => n.detector === DETECTOR);
+const { mine, myNotifications } = detectorViews(DETECTOR);
 
 for (const dialect of DIALECTS) {
   const enabled = await dialectEnabled(dialect);
@@ -179,10 +166,86 @@ for (const dialect of DIALECTS) {
       });
     });
 
-    it('compares with the same hour of the previous 4 weeks: 2 × a 12 % baseline is needed', async () => {
+    it('a rise within chance is no incident: 7 of 20 (35 %) against the usual 8 % at that hour stays quiet, 13 of 25 fires', async () => {
+      // Baseline: 4 of 50 (8 %) in the same hour of each of the 4 previous weeks, backfilled: 16 of 200.
+      const baseline = (): Record<string, unknown>[] => [1, 2, 3, 4].flatMap((w) => traffic(T0S - 45 * MIN - w * WEEK, 4, 46));
+      await withHarness(dialect, async (h) => {
+        for (const e of baseline()) await h.backfill(e);
+        // 35 % with 20 attempts clears 15 % and 2 × 8 %, but its lower bound (10.8 %) is under the
+        // baseline's upper bound (17.4 %) + 5 points: at 8 %, 7 of 20 happens by chance.
+        await deliverAll(h, traffic(T0S - 40 * MIN, 7, 13));
+        await h.process();
+        expect(await mine(h)).toHaveLength(0);
+      });
+      await withHarness(dialect, async (h) => {
+        for (const e of baseline()) await h.backfill(e);
+        // 12 of 25 (48 %): lower bound 20.0 % < 17.4 % + 5, quiet; 13 of 25 (52 %): 22.7 %, fires.
+        await deliverAll(h, traffic(T0S - 40 * MIN, 12, 13));
+        await h.process();
+        expect(await mine(h)).toHaveLength(0);
+      });
+      await withHarness(dialect, async (h) => {
+        for (const e of baseline()) await h.backfill(e);
+        await deliverAll(h, traffic(T0S - 40 * MIN, 13, 12));
+        await h.process();
+        const incidents = await mine(h);
+        expect(incidents).toHaveLength(1);
+        expect(incidents[0]!.figures).toMatchObject({
+          attempts: 25,
+          failed: 13,
+          baselineRate: '8.00%',
+          baselineAttempts: 200,
+          baselineFailed: 16,
+          baselineBasis: 'same hour of previous weeks',
+          baselineUpperBound: '17.38%',
+        });
+        expect(incidents[0]!.historical).toBe(false);
+        expect(incidents[0]!.severity).toBe('critical');
+      });
+    });
+
+    it('without history for that hour, judges against the previous days (all hours)', async () => {
+      // 21 of 300 (7 %) over the day before, backfilled; nothing in the same hour of earlier weeks.
+      const previousDay = () => traffic(T0S - 26 * HOUR, 21, 279, 4 * MIN);
+      await withHarness(dialect, async (h) => {
+        for (const e of previousDay()) await h.backfill(e);
+        await deliverAll(h, traffic(T0S - 40 * MIN, 7, 13));
+        await h.process();
+        expect(await mine(h)).toHaveLength(0); // the absolute rule alone would fire
+      });
+      await withHarness(dialect, async (h) => {
+        for (const e of previousDay()) await h.backfill(e);
+        await deliverAll(h, traffic(T0S - 40 * MIN, 12, 13));
+        await h.process();
+        expect((await mine(h))[0]?.figures).toMatchObject({ failed: 12, baselineAttempts: 300, baselineFailed: 21, baselineBasis: 'previous days, all hours' });
+      });
+    });
+
+    it('counts payments too: four customers retrying declined cards (13 charges, 4 payments) are not a spike', async () => {
+      const previousDay = () => traffic(T0S - 26 * HOUR, 21, 279, 4 * MIN);
+      await withHarness(dialect, async (h) => {
+        for (const e of previousDay()) await h.backfill(e);
+        // 13 of 26 charges declined (50 %, enough on charges alone), but they are 4 payment intents
+        // retried 3 or 4 times, and one of them then went through: 3 failed payments of 16.
+        const retries = [3, 3, 3, 4].flatMap((n, c) => Array.from({ length: n }, (_, i) => failed(T0S - 40 * MIN + c * 60 + i * 10, { payment_intent: `pi_retry_${c}` })));
+        const recovered = succeeded(T0S - 36 * MIN, { payment_intent: 'pi_retry_0' });
+        const ok = Array.from({ length: 12 }, (_, i) => succeeded(T0S - 35 * MIN + i * 20));
+        await deliverAll(h, [...retries, recovered, ...ok]);
+        await h.process();
+        expect(await mine(h)).toHaveLength(0);
+        // 13 separate declined payments are a spike.
+        await deliverAll(h, Array.from({ length: 13 }, (_, i) => failed(T0S - 30 * MIN + i * 10)));
+        await h.process();
+        expect((await mine(h))[0]?.figures).toMatchObject({ attempts: 39, failed: 26, payments: 29, failedPayments: 16 });
+      });
+    });
+
+    it('with the statistical guard off (zScore 0, marginPercent 0), 2 × a 12 % baseline is needed', async () => {
       // Baseline: 3 of 25 (12 %) in the same hour of each of the 4 previous weeks, backfilled.
       const baseline = (): Record<string, unknown>[] => [1, 2, 3, 4].flatMap((w) => traffic(T0S - 40 * MIN - w * WEEK, 3, 22));
+      const guardOff = { zScore: 0, marginPercent: 0 };
       await withHarness(dialect, async (h) => {
+        expect(await h.configure(DETECTOR, guardOff)).toBe(200);
         for (const e of baseline()) await h.backfill(e);
         await h.process();
         expect(await mine(h)).toHaveLength(0); // 12 % is below the absolute threshold
@@ -192,6 +255,7 @@ for (const dialect of DIALECTS) {
         expect(await mine(h)).toHaveLength(0);
       });
       await withHarness(dialect, async (h) => {
+        expect(await h.configure(DETECTOR, guardOff)).toBe(200);
         for (const e of baseline()) await h.backfill(e);
         // 6 of 25 = 24 % = exactly 2 × 12 % → fires.
         await deliverAll(h, traffic(T0S - 40 * MIN, 6, 19));
@@ -202,8 +266,8 @@ for (const dialect of DIALECTS) {
         expect(incidents[0]!.historical).toBe(false);
       });
       await withHarness(dialect, async (h) => {
+        expect(await h.configure(DETECTOR, { ...guardOff, baselineMultiplier: 1.5 })).toBe(200);
         for (const e of baseline()) await h.backfill(e);
-        expect(await h.configure(DETECTOR, { baselineMultiplier: 1.5 })).toBe(200);
         // 5 of 25 = 20 % ≥ 1.5 × 12 % = 18 % → fires with the tenant's multiplier.
         await deliverAll(h, traffic(T0S - 40 * MIN, 5, 20));
         await h.process();
@@ -262,49 +326,27 @@ for (const dialect of DIALECTS) {
     });
 
     it('survives a restart mid-stream, and re-running the engine changes nothing', async () => {
-      const h = await detectorHarness(dialect);
-      let app2: TestApp | undefined;
-      try {
+      await withHarness(dialect, async (h) => {
         const events = traffic(T0S - 40 * MIN, 3, 17);
         await deliverAll(h, events.slice(0, 12));
         await h.process();
         expect(await mine(h)).toHaveLength(0);
-        await h.app.close();
-
-        app2 = await startTestApp(h.app.db, {}, new ManualClock(T0));
-        for (const e of events.slice(12)) {
-          const payload = JSON.stringify(e);
-          const res = await app2.server.inject({
-            method: 'POST',
-            url: '/webhooks/stripe',
-            payload,
-            headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(payload, DEFAULT_SECRET, T0S) },
-          });
-          expect(res.statusCode).toBe(200);
-        }
+        await h.restart(new ManualClock(T0));
+        await deliverAll(h, events.slice(12));
         // A redelivery of an event from before the restart changes nothing either.
-        const again = JSON.stringify(events[0]);
-        await app2.server.inject({ method: 'POST', url: '/webhooks/stripe', payload: again, headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(again, DEFAULT_SECRET, T0S) } });
-        await app2.services.detectorEngine.drain();
-        const list = async () => {
-          const res = await app2!.server.inject({ method: 'GET', url: `/v1/anomalies?detector=${DETECTOR}`, headers: { authorization: `Bearer ${h.apiKey}` } });
-          return res.json().data as IncidentView[];
-        };
-        const first = await list();
+        await deliverAll(h, [events[0]!]);
+        await h.process();
+        const first = await mine(h);
         expect(first).toHaveLength(1);
         expect(first[0]!.figures).toMatchObject({ attempts: 20, failed: 3 });
-        const notes = await app2.services.store.detectors.listNotifications('default', { limit: 100 });
-        expect(notes.filter((n) => n.detector === DETECTOR)).toHaveLength(1);
+        expect(await myNotifications(h)).toHaveLength(1);
 
-        await app2.services.detectorEngine.drain();
-        await app2.services.detectorEngine.runSchedule();
-        const second = await list();
+        await h.process();
+        await h.tick();
+        const second = await mine(h);
         expect(second.map((i) => [i.id, i.status, i.severity, i.figures])).toEqual(first.map((i) => [i.id, i.status, i.severity, i.figures]));
-        expect((await app2.services.store.detectors.listNotifications('default', { limit: 100 })).filter((n) => n.detector === DETECTOR)).toHaveLength(1);
-      } finally {
-        await app2?.close();
-        await h.close();
-      }
+        expect(await myNotifications(h)).toHaveLength(1);
+      });
     });
   });
 }

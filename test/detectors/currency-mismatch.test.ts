@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DIALECTS, dialectEnabled, detectorHarness, type DetectorHarness, type IncidentView } from '../support/detector-harness.js';
-import { fixture, signPayload, stripeEvent } from '../support/stripe-events.js';
-import { DEFAULT_SECRET, T0, startTestApp, type TestApp } from '../support/test-app.js';
+import { DIALECTS, dialectEnabled, deliverAll, detectorViews, withHarness } from '../support/detector-harness.js';
+import { fixture, stripeEvent } from '../support/stripe-events.js';
+import { T0 } from '../support/test-app.js';
 import { ManualClock } from '../../src/shared/clock.js';
 
 const DETECTOR = 'currency_mismatch';
@@ -55,21 +55,7 @@ function charge(created: number, customer: string | null, currency: string, amou
 
 const chargeId = (e: Record<string, unknown>) => (e.data as { object: { id: string } }).object.id;
 
-async function withHarness(dialect: (typeof DIALECTS)[number], fn: (h: DetectorHarness) => Promise<void>) {
-  const h = await detectorHarness(dialect);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
-
-async function deliverAll(h: DetectorHarness, events: Record<string, unknown>[]) {
-  for (const e of events) expect(await h.deliver(e)).toBe(200);
-}
-
-const mine = async (h: DetectorHarness): Promise<IncidentView[]> => h.incidents({ detector: DETECTOR });
-const myNotifications = async (h: DetectorHarness) => (await h.notifications()).filter((n) => n.detector === DETECTOR);
+const { mine, myNotifications } = detectorViews(DETECTOR);
 
 for (const dialect of DIALECTS) {
   const enabled = await dialectEnabled(dialect);
@@ -198,41 +184,22 @@ for (const dialect of DIALECTS) {
     });
 
     it('survives a restart mid-stream, and re-running the engine changes nothing', async () => {
-      const h = await detectorHarness(dialect);
-      let app2: TestApp | undefined;
-      try {
+      await withHarness(dialect, async (h) => {
         const sub = subCreated(subscription('sub_R', 'cus_R', 'usd', T0S - 3 * DAY));
         await deliverAll(h, [sub]);
         await h.process();
-        await h.app.close();
-        app2 = await startTestApp(h.app.db, {}, new ManualClock(T0));
+        await h.restart(new ManualClock(T0));
         const eur = charge(T0S - 5 * MIN, 'cus_R', 'eur');
-        for (const e of [sub, eur]) {
-          const payload = JSON.stringify(e);
-          const res = await app2.server.inject({
-            method: 'POST',
-            url: '/webhooks/stripe',
-            payload,
-            headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(payload, DEFAULT_SECRET, T0S) },
-          });
-          expect(res.statusCode).toBe(200);
-        }
-        await app2.services.detectorEngine.drain();
-        const list = async () => {
-          const res = await app2!.server.inject({ method: 'GET', url: `/v1/anomalies?detector=${DETECTOR}`, headers: { authorization: `Bearer ${h.apiKey}` } });
-          return res.json().data as IncidentView[];
-        };
-        const first = await list();
+        await deliverAll(h, [sub, eur]);
+        await h.process();
+        const first = await mine(h);
         expect(first.map((i) => i.subject.id)).toEqual([chargeId(eur)]);
-        await app2.services.detectorEngine.drain();
-        await app2.services.detectorEngine.runSchedule();
-        const second = await list();
+        await h.process();
+        await h.tick();
+        const second = await mine(h);
         expect(second.map((i) => [i.id, i.status, i.figures])).toEqual(first.map((i) => [i.id, i.status, i.figures]));
-        expect((await app2.services.store.detectors.listNotifications('default', { limit: 100 })).filter((n) => n.detector === DETECTOR)).toHaveLength(1);
-      } finally {
-        await app2?.close();
-        await h.close();
-      }
+        expect(await myNotifications(h)).toHaveLength(1);
+      });
     });
   });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DIALECTS, dialectEnabled, detectorHarness, type DetectorHarness, type IncidentView } from '../support/detector-harness.js';
-import { fixture, signPayload, stripeEvent } from '../support/stripe-events.js';
-import { DEFAULT_SECRET, T0, startTestApp, type TestApp } from '../support/test-app.js';
+import { DIALECTS, dialectEnabled, deliverAll, detectorViews, withHarness } from '../support/detector-harness.js';
+import { fixture, stripeEvent } from '../support/stripe-events.js';
+import { T0 } from '../support/test-app.js';
 import { ManualClock } from '../../src/shared/clock.js';
 
 const DETECTOR = 'customer_failure_cluster';
@@ -27,21 +27,7 @@ function failed(created: number, customer: string | null, patch: Record<string, 
   return stripeEvent('charge.failed', charge, { created, ...(eventId ? { id: eventId } : {}) });
 }
 
-async function withHarness(dialect: (typeof DIALECTS)[number], fn: (h: DetectorHarness) => Promise<void>, env: Record<string, string> = {}) {
-  const h = await detectorHarness(dialect, env);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
-
-async function deliverAll(h: DetectorHarness, events: Record<string, unknown>[]) {
-  for (const e of events) expect(await h.deliver(e)).toBe(200);
-}
-
-const mine = async (h: DetectorHarness): Promise<IncidentView[]> => h.incidents({ detector: DETECTOR });
-const myNotifications = async (h: DetectorHarness) => (await h.notifications()).filter((n) => n.detector === DETECTOR);
+const { mine, myNotifications } = detectorViews(DETECTOR);
 
 for (const dialect of DIALECTS) {
   const enabled = await dialectEnabled(dialect);
@@ -195,48 +181,24 @@ for (const dialect of DIALECTS) {
     });
 
     it('survives a restart mid-stream, and re-running the engine changes nothing', async () => {
-      const h = await detectorHarness(dialect);
-      let app2: TestApp | undefined;
-      try {
+      await withHarness(dialect, async (h) => {
         const start = T0S - 20 * MIN;
         const events = [0, 1, 2, 3, 4].map((m) => failed(start + m * MIN, 'cus_A'));
         await deliverAll(h, events.slice(0, 3));
         await h.process();
-        await h.app.close();
-
-        app2 = await startTestApp(h.app.db, {}, new ManualClock(T0));
-        const send = async (e: Record<string, unknown>) => {
-          const payload = JSON.stringify(e);
-          const res = await app2!.server.inject({
-            method: 'POST',
-            url: '/webhooks/stripe',
-            payload,
-            headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(payload, DEFAULT_SECRET, T0S) },
-          });
-          expect(res.statusCode).toBe(200);
-        };
-        await send(events[0]!); // redelivery of an event from before the restart
-        await send(events[3]!);
-        await send(events[4]!);
-        await app2.services.detectorEngine.drain();
-        const list = async () => {
-          const res = await app2!.server.inject({ method: 'GET', url: `/v1/anomalies?detector=${DETECTOR}`, headers: { authorization: `Bearer ${h.apiKey}` } });
-          return res.json().data as IncidentView[];
-        };
-        const first = await list();
+        await h.restart(new ManualClock(T0));
+        await deliverAll(h, [events[0]!, events[3]!, events[4]!]); // events[0]: a redelivery from before the restart
+        await h.process();
+        const first = await mine(h);
         expect(first).toHaveLength(1);
         expect(first[0]!.figures).toMatchObject({ failures: 5 });
-        const notes = async () => (await app2!.services.store.detectors.listNotifications('default', { limit: 100 })).filter((n) => n.detector === DETECTOR);
-        expect(await notes()).toHaveLength(1);
-        await app2.services.detectorEngine.drain();
-        await app2.services.detectorEngine.runSchedule();
-        const second = await list();
+        expect(await myNotifications(h)).toHaveLength(1);
+        await h.process();
+        await h.tick();
+        const second = await mine(h);
         expect(second.map((i) => [i.id, i.status, i.figures])).toEqual(first.map((i) => [i.id, i.status, i.figures]));
-        expect(await notes()).toHaveLength(1);
-      } finally {
-        await app2?.close();
-        await h.close();
-      }
+        expect(await myNotifications(h)).toHaveLength(1);
+      });
     });
   });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DIALECTS, dialectEnabled, detectorHarness, type DetectorHarness, type IncidentView } from '../support/detector-harness.js';
-import { fixture, signPayload, stripeEvent } from '../support/stripe-events.js';
-import { DEFAULT_SECRET, T0, startTestApp, type TestApp } from '../support/test-app.js';
+import { DIALECTS, dialectEnabled, deliverAll, detectorViews, settle, withHarness } from '../support/detector-harness.js';
+import { fixture, stripeEvent } from '../support/stripe-events.js';
+import { T0 } from '../support/test-app.js';
 import { ManualClock } from '../../src/shared/clock.js';
 
 const DETECTOR = 'dispute_spike';
@@ -31,38 +31,10 @@ function charge(created: number, amount = 2000, currency = 'usd'): Record<string
 /** `n` successful charges spread evenly over the `days` before `end`. */
 const chargesOver = (n: number, end: number, days: number) => Array.from({ length: n }, (_, i) => charge(end - days * DAY + Math.floor(((i + 0.5) * days * DAY) / n)));
 
-async function withHarness(dialect: (typeof DIALECTS)[number], fn: (h: DetectorHarness) => Promise<void>) {
-  const h = await detectorHarness(dialect);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
+/** History reaching back past the 30-day rate window (an event that counts for nothing). */
+const historyMarker = () => stripeEvent('customer.created', { ...fixture('customer'), id: uid('cus') }, { created: T0S - 31 * DAY });
 
-async function deliverAll(h: DetectorHarness, events: Record<string, unknown>[]) {
-  for (const e of events) expect(await h.deliver(e)).toBe(200);
-}
-
-/**
- * h.process() until the engine has evaluated every stored event. On PostgreSQL the feed holds back
- * rows behind its visibility horizon, so one drain() may stop short of a just-committed event; this
- * keeps the assertions about detector logic, not feed timing.
- */
-async function settle(h: DetectorHarness | { app: TestApp }): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    await h.app.services.detectorEngine.drain();
-    const cursor = await h.app.services.store.getFeedCursor('detectors.evaluate');
-    const rows = await h.app.services.store.listBillingEvents('default', { limit: 100_000 });
-    const maxSeq = rows.reduce((m, r) => Math.max(m, r.seq), 0);
-    if (cursor.seq >= maxSeq) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('the detector engine did not catch up with the stored events');
-}
-
-const mine = async (h: DetectorHarness): Promise<IncidentView[]> => h.incidents({ detector: DETECTOR });
-const myNotifications = async (h: DetectorHarness) => (await h.notifications()).filter((n) => n.detector === DETECTOR);
+const { mine, myNotifications } = detectorViews(DETECTOR);
 
 for (const dialect of DIALECTS) {
   const enabled = await dialectEnabled(dialect);
@@ -145,6 +117,7 @@ for (const dialect of DIALECTS) {
       });
       await withHarness(dialect, async (h) => {
         expect(await h.configure(DETECTOR, { countThreshold: 1000 })).toBe(200);
+        await h.backfill(historyMarker());
         for (const e of chargesOver(400, T0S - 2 * HOUR, 29)) await h.backfill(e);
         await deliverAll(h, [dispute(T0S - 5 * DAY), dispute(T0S - 50 * MIN)]);
         await settle(h);
@@ -163,9 +136,44 @@ for (const dialect of DIALECTS) {
       });
     });
 
+    it('rate: needs history covering the 30 days (disputes trail their charges by weeks)', async () => {
+      await withHarness(dialect, async (h) => {
+        expect(await h.configure(DETECTOR, { countThreshold: 1000 })).toBe(200);
+        // 29 days of charges and nothing older: 3 disputes on 400 charges would read 0.75 %, but
+        // disputes of charges made before the history began cannot be told apart.
+        for (const e of chargesOver(400, T0S - 2 * HOUR, 29)) await h.backfill(e);
+        await deliverAll(h, [dispute(T0S - 5 * DAY), dispute(T0S - 50 * MIN), dispute(T0S - 40 * MIN)]);
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0);
+        await h.backfill(historyMarker()); // the history now covers the window
+        await deliverAll(h, [dispute(T0S - 30 * MIN)]);
+        await settle(h);
+        expect((await mine(h))[0]?.figures).toMatchObject({ condition: 'rate', cases: 4, successfulCharges: 400 });
+      });
+    });
+
+    it('count: scales with the tenant — 5 in 24 h are ordinary at 2 a day, 8 are a spike', async () => {
+      await withHarness(dialect, async (h) => {
+        // 30 days of history with 2 disputes a day: expected 2.0 per 24 h, threshold ⌈2 + 4 × √2⌉ = 8.
+        await h.backfill(historyMarker());
+        for (let d = 31; d >= 2; d--) for (const at of [T0S - d * DAY, T0S - d * DAY + 12 * HOUR]) await h.backfill(dispute(at));
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0);
+        await deliverAll(h, [5, 4, 3, 2, 1].map((ago) => dispute(T0S - ago * HOUR)));
+        await settle(h);
+        expect(await mine(h)).toHaveLength(0);
+        await deliverAll(h, [50, 40, 30].map((ago) => dispute(T0S - ago * MIN)));
+        await settle(h);
+        const [i] = await mine(h);
+        expect(i?.figures).toMatchObject({ condition: 'count', cases: 8, threshold: 8, countThreshold: 5, expected: '2.00' });
+        expect(i!.historical).toBe(false);
+      });
+    });
+
     it('rate: a late charge that lifts the window to the minimum volume fires (out of order)', async () => {
       await withHarness(dialect, async (h) => {
         expect(await h.configure(DETECTOR, { countThreshold: 1000, rateMinCharges: 100 })).toBe(200);
+        await h.backfill(historyMarker());
         for (const e of chargesOver(99, T0S - 2 * HOUR, 20)) await h.backfill(e);
         await deliverAll(h, [dispute(T0S - 30 * MIN), dispute(T0S - 40 * MIN), dispute(T0S - 50 * MIN)]); // newest first
         await settle(h);
@@ -237,43 +245,22 @@ for (const dialect of DIALECTS) {
     });
 
     it('survives a restart mid-stream; re-running the engine changes nothing', async () => {
-      const h = await detectorHarness(dialect);
-      let app2: TestApp | undefined;
-      try {
+      await withHarness(dialect, async (h) => {
         const events = [50, 40, 30, 20, 10].map((ago) => dispute(T0S - ago * MIN));
         await deliverAll(h, events.slice(0, 3));
         await settle(h);
-        await h.app.close();
-
-        app2 = await startTestApp(h.app.db, {}, new ManualClock(T0));
-        for (const e of events.slice(2)) {
-          const payload = JSON.stringify(e);
-          const res = await app2.server.inject({
-            method: 'POST',
-            url: '/webhooks/stripe',
-            payload,
-            headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(payload, DEFAULT_SECRET, T0S) },
-          });
-          expect(res.statusCode).toBe(200);
-        }
-        await settle({ app: app2 });
-        const list = async () => {
-          const res = await app2!.server.inject({ method: 'GET', url: `/v1/anomalies?detector=${DETECTOR}`, headers: { authorization: `Bearer ${h.apiKey}` } });
-          return res.json().data as IncidentView[];
-        };
-        const before = await list();
+        await h.restart(new ManualClock(T0));
+        await deliverAll(h, events.slice(2));
+        await settle(h);
+        const before = await mine(h);
         expect(before).toHaveLength(1);
         expect(before[0]!.figures).toMatchObject({ cases: 5 });
-        await settle({ app: app2 });
-        await app2.services.detectorEngine.runSchedule();
-        const after = await list();
+        await settle(h);
+        await h.tick();
+        const after = await mine(h);
         expect(after.map((i) => [i.id, i.status, i.figures])).toEqual(before.map((i) => [i.id, i.status, i.figures]));
-        const notes = (await app2.services.store.detectors.listNotifications('default', { limit: 100 })).filter((n) => n.detector === DETECTOR);
-        expect(notes).toHaveLength(1);
-      } finally {
-        if (app2) await app2.close();
-        await h.app.db.cleanup();
-      }
+        expect(await myNotifications(h)).toHaveLength(1);
+      });
     });
   });
 }

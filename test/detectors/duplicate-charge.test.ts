@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DIALECTS, dialectEnabled, detectorHarness, type DetectorHarness, type IncidentView } from '../support/detector-harness.js';
-import { fixture, signPayload, stripeEvent } from '../support/stripe-events.js';
-import { DEFAULT_SECRET, T0, startTestApp, type TestApp } from '../support/test-app.js';
+import { DIALECTS, dialectEnabled, deliverAll, detectorViews, withHarness } from '../support/detector-harness.js';
+import { fixture, stripeEvent } from '../support/stripe-events.js';
+import { T0 } from '../support/test-app.js';
 import { ManualClock } from '../../src/shared/clock.js';
 
 const DETECTOR = 'duplicate_charge';
@@ -42,21 +42,7 @@ function charge(created: number, opts: ChargeOpts = {}): Record<string, unknown>
 
 const chargeId = (e: Record<string, unknown>) => (e.data as { object: { id: string } }).object.id;
 
-async function withHarness(dialect: (typeof DIALECTS)[number], fn: (h: DetectorHarness) => Promise<void>) {
-  const h = await detectorHarness(dialect);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
-
-async function deliverAll(h: DetectorHarness, events: Record<string, unknown>[]) {
-  for (const e of events) expect(await h.deliver(e)).toBe(200);
-}
-
-const mine = async (h: DetectorHarness): Promise<IncidentView[]> => h.incidents({ detector: DETECTOR });
-const myNotifications = async (h: DetectorHarness) => (await h.notifications()).filter((n) => n.detector === DETECTOR);
+const { mine, myNotifications } = detectorViews(DETECTOR);
 
 for (const dialect of DIALECTS) {
   const enabled = await dialectEnabled(dialect);
@@ -236,42 +222,23 @@ for (const dialect of DIALECTS) {
     });
 
     it('survives a restart between the two charges, and re-running the engine changes nothing', async () => {
-      const h = await detectorHarness(dialect);
-      let app2: TestApp | undefined;
-      try {
+      await withHarness(dialect, async (h) => {
         const a = charge(T0S - 10 * MIN);
         const b = charge(T0S - 8 * MIN);
         await deliverAll(h, [a]);
         await h.process();
-        await h.app.close();
-        app2 = await startTestApp(h.app.db, {}, new ManualClock(T0));
-        for (const e of [a, b]) {
-          const payload = JSON.stringify(e);
-          const res = await app2.server.inject({
-            method: 'POST',
-            url: '/webhooks/stripe',
-            payload,
-            headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(payload, DEFAULT_SECRET, T0S) },
-          });
-          expect(res.statusCode).toBe(200);
-        }
-        await app2.services.detectorEngine.drain();
-        const list = async () => {
-          const res = await app2!.server.inject({ method: 'GET', url: `/v1/anomalies?detector=${DETECTOR}`, headers: { authorization: `Bearer ${h.apiKey}` } });
-          return res.json().data as IncidentView[];
-        };
-        const first = await list();
+        await h.restart(new ManualClock(T0));
+        await deliverAll(h, [a, b]);
+        await h.process();
+        const first = await mine(h);
         expect(first).toHaveLength(1);
         expect(first[0]!.figures).toMatchObject({ firstCharge: chargeId(a), secondCharge: chargeId(b) });
-        await app2.services.detectorEngine.drain();
-        await app2.services.detectorEngine.runSchedule();
-        const second = await list();
+        await h.process();
+        await h.tick();
+        const second = await mine(h);
         expect(second.map((i) => [i.id, i.status, i.figures])).toEqual(first.map((i) => [i.id, i.status, i.figures]));
-        expect((await app2.services.store.detectors.listNotifications('default', { limit: 100 })).filter((n) => n.detector === DETECTOR)).toHaveLength(1);
-      } finally {
-        await app2?.close();
-        await h.close();
-      }
+        expect(await myNotifications(h)).toHaveLength(1);
+      });
     });
   });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DIALECTS, dialectEnabled, detectorHarness, type DetectorHarness, type IncidentView } from '../support/detector-harness.js';
+import { DIALECTS, dialectEnabled, type DetectorHarness, deliverAll, detectorViews, withHarnessAt } from '../support/detector-harness.js';
 import { chargeSucceeded, fixture, stripeEvent } from '../support/stripe-events.js';
-import { T0, startTestApp, type TestApp } from '../support/test-app.js';
+import { T0 } from '../support/test-app.js';
 import { ManualClock } from '../../src/shared/clock.js';
 
 const DETECTOR = 'new_subscription_drop';
@@ -29,29 +29,17 @@ async function history(h: DetectorHarness, perWeek: number[], weeksOfHistory = 4
   }
 }
 
-async function withHarness(dialect: (typeof DIALECTS)[number], fn: (h: DetectorHarness) => Promise<void>, env: Record<string, string> = {}) {
-  const h = await detectorHarness(dialect, env);
-  try {
-    h.app.clock.set(NOW);
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
-async function deliverAll(h: DetectorHarness, events: Record<string, unknown>[]) {
-  for (const e of events) expect(await h.deliver(e)).toBe(200);
-}
-const mine = async (h: DetectorHarness): Promise<IncidentView[]> => h.incidents({ detector: DETECTOR });
-const myNotifications = async (h: DetectorHarness) => (await h.notifications()).filter((n) => n.detector === DETECTOR);
+const { mine, myNotifications } = detectorViews(DETECTOR);
+const withHarness = withHarnessAt(NOW);
 
 for (const dialect of DIALECTS) {
   const enabled = await dialectEnabled(dialect);
 
   describe.skipIf(!enabled)(`new_subscription_drop: ${dialect}`, () => {
-    it('fires for 19 new subscriptions against a 40 average of the same weekday-hours (backfilled baseline)', async () => {
+    it('fires for 18 new subscriptions against a 40 average of the same weekday-hours (backfilled baseline)', async () => {
       await withHarness(dialect, async (h) => {
         await history(h, [36, 40, 44, 40]);
-        await deliverAll(h, spread(T0S - DAY, 19).map((t) => created(t)));
+        await deliverAll(h, spread(T0S - DAY, 18).map((t) => created(t)));
         await h.process();
         expect(await mine(h)).toHaveLength(0); // a schedule detector: nothing until the tick
         await h.tick();
@@ -61,13 +49,32 @@ for (const dialect of DIALECTS) {
         expect(incidents[0]!.severity).toBe('warning');
         expect(incidents[0]!.historical).toBe(false);
         expect(incidents[0]!.figures).toMatchObject({
-          created: 19,
+          created: 18,
           baselineAverage: '40.00',
           baselineWeeks: '36,40,44,40',
+          limit: '18.79', // min(50 % of 40, 40 − 3 × √(40 × (1 + 1/4)))
           windowStart: new Date(T0 - DAY * 1000).toISOString(),
           windowEnd: new Date(T0).toISOString(),
         });
         expect(await myNotifications(h)).toEqual([expect.objectContaining({ kind: 'open', severity: 'warning' })]);
+      });
+    });
+
+    it('allows for the week-to-week spread: 10 against 18, 26, 27 and 30 is chance, 5 is a drop', async () => {
+      await withHarness(dialect, async (h) => {
+        // Average 25.25; the weeks vary more than Poisson (s² = 26.25): limit 25.25 − 3 × √(26.25 × 1.25) = 8.07.
+        await history(h, [18, 26, 27, 30]);
+        await deliverAll(h, spread(T0S - DAY, 10).map((t) => created(t)));
+        await h.process();
+        await h.tick();
+        expect(await mine(h)).toHaveLength(0);
+      });
+      await withHarness(dialect, async (h) => {
+        await history(h, [18, 26, 27, 30]);
+        await deliverAll(h, spread(T0S - DAY, 5).map((t) => created(t)));
+        await h.process();
+        await h.tick();
+        expect((await mine(h))[0]?.figures).toMatchObject({ created: 5, limit: '8.07' });
       });
     });
 
@@ -117,28 +124,28 @@ for (const dialect of DIALECTS) {
     it('compares complete hours only: sign-ups in the current partial hour do not count', async () => {
       await withHarness(dialect, async (h) => {
         await history(h, [40, 40, 40, 40]);
-        await deliverAll(h, spread(T0S - DAY, 19).map((t) => created(t)));
+        await deliverAll(h, spread(T0S - DAY, 18).map((t) => created(t)));
         // 30 sign-ups in the first 9 minutes of the current hour.
         await deliverAll(h, Array.from({ length: 30 }, (_, i) => created(T0S + 10 + i * 15)));
         await h.process();
         await h.tick();
         const incidents = await mine(h);
         expect(incidents).toHaveLength(1);
-        expect(incidents[0]!.figures).toMatchObject({ created: 19 });
+        expect(incidents[0]!.figures).toMatchObject({ created: 18 });
       });
     });
 
     it('counts a sign-up delivered 10 times once', async () => {
       await withHarness(dialect, async (h) => {
         await history(h, [40, 40, 40, 40]);
-        const events = spread(T0S - DAY, 19).map((t) => created(t));
+        const events = spread(T0S - DAY, 18).map((t) => created(t));
         await deliverAll(h, events);
         for (let i = 0; i < 9; i++) expect(await h.deliver(events[0]!)).toBe(200);
         await h.process();
         await h.tick();
         const incidents = await mine(h);
         expect(incidents).toHaveLength(1);
-        expect(incidents[0]!.figures).toMatchObject({ created: 19 });
+        expect(incidents[0]!.figures).toMatchObject({ created: 18 });
       });
     });
 
@@ -194,31 +201,21 @@ for (const dialect of DIALECTS) {
     });
 
     it('survives a restart: re-running the schedule keeps one incident and one notification', async () => {
-      const h = await detectorHarness(dialect);
-      let app2: TestApp | undefined;
-      try {
-        h.app.clock.set(NOW);
+      await withHarness(dialect, async (h) => {
         await history(h, [40, 40, 40, 40]);
         await deliverAll(h, spread(T0S - DAY, 10).map((t) => created(t)));
         await h.process();
         await h.tick();
         const before = await mine(h);
         expect(before).toHaveLength(1);
-        await h.app.close();
-
-        app2 = await startTestApp(h.app.db, {}, new ManualClock(NOW + 6 * 60_000)); // past the old replica's schedule lease (5 min)
-        await app2.services.detectorEngine.drain();
-        expect(await app2.services.detectorEngine.runSchedule()).toBe(true);
-        expect(await app2.services.detectorEngine.runSchedule()).toBe(true);
-        const res = await app2.server.inject({ method: 'GET', url: `/v1/anomalies?detector=${DETECTOR}`, headers: { authorization: `Bearer ${h.apiKey}` } });
-        const after = res.json().data as IncidentView[];
+        await h.restart(new ManualClock(NOW + 6 * 60_000)); // past the old replica's schedule lease (5 min)
+        await h.process();
+        expect(await h.app.services.detectorEngine.runSchedule()).toBe(true);
+        expect(await h.app.services.detectorEngine.runSchedule()).toBe(true);
+        const after = await mine(h);
         expect(after.map((i) => [i.id, i.status, i.severity])).toEqual(before.map((i) => [i.id, i.status, i.severity]));
-        const notes = (await app2.services.store.detectors.listNotifications('default', { limit: 100 })).filter((n) => n.detector === DETECTOR);
-        expect(notes).toHaveLength(1);
-      } finally {
-        await app2?.close();
-        await h.close();
-      }
+        expect(await myNotifications(h)).toHaveLength(1);
+      });
     });
   });
 }

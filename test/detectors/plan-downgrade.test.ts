@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DIALECTS, dialectEnabled, detectorHarness, type DetectorHarness, type IncidentView } from '../support/detector-harness.js';
-import { fixture, signPayload, stripeEvent } from '../support/stripe-events.js';
-import { DEFAULT_SECRET, T0, startTestApp, type TestApp } from '../support/test-app.js';
+import { DIALECTS, dialectEnabled, type IncidentView, deliverAll, detectorViews, settle, withHarness } from '../support/detector-harness.js';
+import { fixture, stripeEvent } from '../support/stripe-events.js';
+import { T0 } from '../support/test-app.js';
 import { ManualClock } from '../../src/shared/clock.js';
 
 const DETECTOR = 'plan_downgrade';
@@ -93,38 +93,7 @@ function changed(id: string, before: ItemSpec[], after: ItemSpec[], created: num
   });
 }
 
-async function withHarness(dialect: (typeof DIALECTS)[number], fn: (h: DetectorHarness) => Promise<void>) {
-  const h = await detectorHarness(dialect);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
-
-async function deliverAll(h: DetectorHarness, events: Record<string, unknown>[]) {
-  for (const e of events) expect(await h.deliver(e)).toBe(200);
-}
-
-/**
- * h.process() until the engine has evaluated every stored event. On PostgreSQL the feed holds back
- * rows behind its visibility horizon, so one drain() may stop short of a just-committed event; this
- * keeps the assertions about detector logic, not feed timing.
- */
-async function settle(h: DetectorHarness | { app: TestApp }): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    await h.app.services.detectorEngine.drain();
-    const cursor = await h.app.services.store.getFeedCursor('detectors.evaluate');
-    const rows = await h.app.services.store.listBillingEvents('default', { limit: 100_000 });
-    const maxSeq = rows.reduce((m, r) => Math.max(m, r.seq), 0);
-    if (cursor.seq >= maxSeq) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('the detector engine did not catch up with the stored events');
-}
-
-const mine = async (h: DetectorHarness): Promise<IncidentView[]> => h.incidents({ detector: DETECTOR });
-const myNotifications = async (h: DetectorHarness) => (await h.notifications()).filter((n) => n.detector === DETECTOR);
+const { mine, myNotifications } = detectorViews(DETECTOR);
 const bySubject = (list: IncidentView[]) => Object.fromEntries(list.map((i) => [i.subject.id, i]));
 
 for (const dialect of DIALECTS) {
@@ -297,45 +266,24 @@ for (const dialect of DIALECTS) {
     });
 
     it('survives a restart mid-stream; re-running the engine changes nothing', async () => {
-      const h = await detectorHarness(dialect);
-      let app2: TestApp | undefined;
-      try {
+      await withHarness(dialect, async (h) => {
         const t = T0S - 20 * MIN;
         const id = uid('sub');
         const first = changed(id, [{ unit: 8000 }], [{ unit: 5000 }], t);
         const second = changed(id, [{ unit: 5000 }], [{ unit: 3000 }], t + MIN);
         await deliverAll(h, [first]);
         await settle(h);
-        await h.app.close();
-
-        app2 = await startTestApp(h.app.db, {}, new ManualClock(T0));
-        for (const e of [first, second]) {
-          const payload = JSON.stringify(e);
-          const res = await app2.server.inject({
-            method: 'POST',
-            url: '/webhooks/stripe',
-            payload,
-            headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(payload, DEFAULT_SECRET, T0S) },
-          });
-          expect(res.statusCode).toBe(200);
-        }
-        await settle({ app: app2 });
-        const list = async () => {
-          const res = await app2!.server.inject({ method: 'GET', url: `/v1/anomalies?detector=${DETECTOR}`, headers: { authorization: `Bearer ${h.apiKey}` } });
-          return res.json().data as IncidentView[];
-        };
-        const before = await list();
+        await h.restart(new ManualClock(T0));
+        await deliverAll(h, [first, second]);
+        await settle(h);
+        const before = await mine(h);
         expect(before).toHaveLength(1);
-        await settle({ app: app2 });
-        await app2.services.detectorEngine.runSchedule();
-        const after = await list();
+        await settle(h);
+        await h.tick();
+        const after = await mine(h);
         expect(after.map((i) => [i.id, i.status, i.evidence, i.figures])).toEqual(before.map((i) => [i.id, i.status, i.evidence, i.figures]));
-        const notes = (await app2.services.store.detectors.listNotifications('default', { limit: 100 })).filter((n) => n.detector === DETECTOR);
-        expect(notes).toHaveLength(1);
-      } finally {
-        if (app2) await app2.close();
-        await h.app.db.cleanup();
-      }
+        expect(await myNotifications(h)).toHaveLength(1);
+      });
     });
   });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DIALECTS, dialectEnabled, detectorHarness, type DetectorHarness, type IncidentView } from '../support/detector-harness.js';
-import { fixture, signPayload, stripeEvent } from '../support/stripe-events.js';
-import { DEFAULT_SECRET, T0, startTestApp, type TestApp } from '../support/test-app.js';
+import { DIALECTS, dialectEnabled, deliverAll, detectorViews, settle, withHarness } from '../support/detector-harness.js';
+import { fixture, stripeEvent } from '../support/stripe-events.js';
+import { T0 } from '../support/test-app.js';
 import { ManualClock } from '../../src/shared/clock.js';
 
 const DETECTOR = 'refund_exceeds_charge';
@@ -52,38 +52,7 @@ const charge = (id: string, created: number, amount: number, currency = 'usd', t
 const refund = (chargeId: string, created: number, amount: number, opts: { currency?: string; status?: string; id?: string; type?: string } = {}) =>
   stripeEvent(opts.type ?? 'refund.created', refundObject(opts.id ?? uid('re'), chargeId, amount, opts.currency ?? 'usd', created, opts.status), { created });
 
-async function withHarness(dialect: (typeof DIALECTS)[number], fn: (h: DetectorHarness) => Promise<void>) {
-  const h = await detectorHarness(dialect);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
-
-async function deliverAll(h: DetectorHarness, events: Record<string, unknown>[]) {
-  for (const e of events) expect(await h.deliver(e)).toBe(200);
-}
-
-/**
- * h.process() until the engine has evaluated every stored event. On PostgreSQL the feed holds back
- * rows behind its visibility horizon, so one drain() may stop short of a just-committed event; this
- * keeps the assertions about detector logic, not feed timing.
- */
-async function settle(h: DetectorHarness | { app: TestApp }): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    await h.app.services.detectorEngine.drain();
-    const cursor = await h.app.services.store.getFeedCursor('detectors.evaluate');
-    const rows = await h.app.services.store.listBillingEvents('default', { limit: 100_000 });
-    const maxSeq = rows.reduce((m, r) => Math.max(m, r.seq), 0);
-    if (cursor.seq >= maxSeq) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('the detector engine did not catch up with the stored events');
-}
-
-const mine = async (h: DetectorHarness): Promise<IncidentView[]> => h.incidents({ detector: DETECTOR });
-const myNotifications = async (h: DetectorHarness) => (await h.notifications()).filter((n) => n.detector === DETECTOR);
+const { mine, myNotifications } = detectorViews(DETECTOR);
 
 for (const dialect of DIALECTS) {
   const enabled = await dialectEnabled(dialect);
@@ -312,42 +281,22 @@ for (const dialect of DIALECTS) {
     });
 
     it('survives a restart mid-stream; re-running the engine changes nothing', async () => {
-      const h = await detectorHarness(dialect);
-      let app2: TestApp | undefined;
-      try {
+      await withHarness(dialect, async (h) => {
         const t = T0S - 30 * MIN;
         const c = uid('ch');
         const events = [charge(c, t, 1000), refund(c, t + MIN, 600), refund(c, t + 2 * MIN, 500)];
         await deliverAll(h, events.slice(0, 2));
         await settle(h);
-        await h.app.close();
-
-        app2 = await startTestApp(h.app.db, {}, new ManualClock(T0));
-        const send = async (e: Record<string, unknown>) => {
-          const payload = JSON.stringify(e);
-          const res = await app2!.server.inject({
-            method: 'POST',
-            url: '/webhooks/stripe',
-            payload,
-            headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(payload, DEFAULT_SECRET, T0S) },
-          });
-          expect(res.statusCode).toBe(200);
-        };
-        await send(events[1]!); // redelivery from before the restart
-        await send(events[2]!);
-        await settle({ app: app2 });
-        await settle({ app: app2 });
-        await app2.services.detectorEngine.runSchedule();
-        const res = await app2.server.inject({ method: 'GET', url: `/v1/anomalies?detector=${DETECTOR}`, headers: { authorization: `Bearer ${h.apiKey}` } });
-        const list = res.json().data as IncidentView[];
+        await h.restart(new ManualClock(T0));
+        await deliverAll(h, [events[1]!, events[2]!]); // events[1]: a redelivery from before the restart
+        await settle(h);
+        await settle(h);
+        await h.tick();
+        const list = await mine(h);
         expect(list).toHaveLength(1);
         expect(list[0]!.figures).toMatchObject({ refundedTotal: 1100, refundCount: 2 });
-        const notes = (await app2.services.store.detectors.listNotifications('default', { limit: 100 })).filter((n) => n.detector === DETECTOR);
-        expect(notes).toHaveLength(1);
-      } finally {
-        if (app2) await app2.close();
-        await h.app.db.cleanup();
-      }
+        expect(await myNotifications(h)).toHaveLength(1);
+      });
     });
   });
 }

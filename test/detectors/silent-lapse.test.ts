@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DIALECTS, dialectEnabled, detectorHarness, type DetectorHarness, type IncidentView } from '../support/detector-harness.js';
+import { DIALECTS, dialectEnabled, type DetectorHarness, deliverAll, detectorViews, tickAt, withHarness } from '../support/detector-harness.js';
 import { fixture, stripeEvent } from '../support/stripe-events.js';
-import { T0, startTestApp, type TestApp } from '../support/test-app.js';
+import { T0 } from '../support/test-app.js';
 import { ManualClock } from '../../src/shared/clock.js';
 
 const DETECTOR = 'silent_lapse';
@@ -94,24 +94,7 @@ const renewal = (id: string, sub: string, extra: Partial<InvoiceOptions> = {}) =
 /** The invoice of the period that ended at END, paid when it began. */
 const previous = (id: string, sub: string) => invoice(id, sub, { periodStart: START - 30 * DAY, periodEnd: START, lineStart: START, lineEnd: END, paidAt: START + 60 });
 
-async function withHarness(dialect: (typeof DIALECTS)[number], fn: (h: DetectorHarness) => Promise<void>, env: Record<string, string> = {}) {
-  const h = await detectorHarness(dialect, env);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
-async function deliverAll(h: DetectorHarness, events: Json[]) {
-  for (const e of events) expect(await h.deliver(e)).toBe(200);
-}
-async function tickAt(h: DetectorHarness, ms: number) {
-  h.app.clock.set(ms);
-  await h.process();
-  await h.tick();
-}
-const mine = async (h: DetectorHarness): Promise<IncidentView[]> => h.incidents({ detector: DETECTOR });
-const myNotifications = async (h: DetectorHarness) => (await h.notifications()).filter((n) => n.detector === DETECTOR);
+const { mine, myNotifications } = detectorViews(DETECTOR);
 const subjects = async (h: DetectorHarness) => (await mine(h)).map((i) => i.subject.id).sort();
 
 for (const dialect of DIALECTS) {
@@ -174,6 +157,90 @@ for (const dialect of DIALECTS) {
         ]);
         await tickAt(h, T0);
         expect(await subjects(h)).toEqual(['sub_legacy_unpaid', 'sub_past_due']);
+      });
+    });
+
+    it('fires for a renewal that rolled the period but was never paid (past_due), once, across later renewals', async () => {
+      await withHarness(dialect, async (h) => {
+        // Renewed at R (period R → R + 30 d); the invoice was sent and finalized, never paid; Stripe
+        // marked the subscription past_due at its due date, 3 days later.
+        const R = T0S - 3 * DAY - 10 * MIN;
+        const rolled = { start: R, end: R + 30 * DAY };
+        const inv = invoice('in_R', 'sub_U', { status: 'open', periodStart: START, periodEnd: R, lineStart: R, lineEnd: R + 30 * DAY, paidAt: null });
+        h.app.clock.set((R - 30 * DAY) * 1000);
+        await deliverAll(h, [subEvent('customer.subscription.created', R - 30 * DAY, 'sub_U', { start: R - 30 * DAY, end: R })]);
+        h.app.clock.set(R * 1000);
+        await deliverAll(h, [
+          subEvent('customer.subscription.updated', R, 'sub_U', rolled),
+          stripeEvent('invoice.created', { ...inv, status: 'draft' }, { created: R }),
+          stripeEvent('invoice.finalized', inv, { created: R + HOUR }),
+        ]);
+        await tickAt(h, (R + 2 * DAY) * 1000);
+        expect(await mine(h)).toHaveLength(0); // active, its period has not ended: nothing yet
+        h.app.clock.set((R + 3 * DAY) * 1000);
+        await deliverAll(h, [subEvent('customer.subscription.updated', R + 3 * DAY, 'sub_U', { ...rolled, status: 'past_due' })]);
+        await tickAt(h, T0);
+        let incidents = await mine(h);
+        expect(incidents).toHaveLength(1);
+        expect(incidents[0]!.subject).toEqual({ type: 'subscription', id: 'sub_U' });
+        expect(incidents[0]!.historical).toBe(false);
+        expect(incidents[0]!.figures).toMatchObject({ status: 'past_due', lapse: 'renewal unpaid', dueAt: new Date(R * 1000).toISOString() });
+
+        // Critical once the renewal is 2 × the grace overdue.
+        await tickAt(h, (R + 6 * DAY + HOUR) * 1000);
+        expect((await mine(h))[0]!.severity).toBe('critical');
+
+        // A month on, Stripe rolls the period again (still past_due, still unpaid): the same incident.
+        const R2 = R + 30 * DAY;
+        h.app.clock.set(R2 * 1000);
+        await deliverAll(h, [subEvent('customer.subscription.updated', R2, 'sub_U', { start: R2, end: R2 + 30 * DAY, status: 'past_due' })]);
+        for (const t of [R2 + HOUR, R2 + 2 * DAY, R2 + 4 * DAY]) await tickAt(h, t * 1000);
+        incidents = await mine(h);
+        expect(incidents).toHaveLength(1);
+        expect(incidents[0]!.status).toBe('open');
+        expect((await myNotifications(h)).map((n) => n.kind)).toEqual(['open', 'escalate']);
+
+        // Paid at last: resolved.
+        h.app.clock.set((R2 + 4 * DAY + HOUR) * 1000);
+        const paid = invoice('in_R2', 'sub_U', { periodStart: R, periodEnd: R2, lineStart: R2, lineEnd: R2 + 30 * DAY, paidAt: R2 + 4 * DAY + HOUR });
+        await deliverAll(h, [stripeEvent('invoice.paid', paid, { created: R2 + 4 * DAY + HOUR })]);
+        await tickAt(h, (R2 + 4 * DAY + 2 * HOUR) * 1000);
+        await tickAt(h, (R2 + 4 * DAY + 4 * HOUR) * 1000);
+        expect((await mine(h))[0]!.status).toBe('resolved');
+      });
+    });
+
+    it('dunning is not silent: past_due while Stripe retries stays quiet, and fires once the retries stop without payment', async () => {
+      await withHarness(dialect, async (h) => {
+        const R = T0S - 5 * DAY;
+        const rolled = { start: R, end: R + 30 * DAY };
+        const inv = invoice('in_D', 'sub_D', { status: 'open', periodStart: R - 30 * DAY, periodEnd: R, lineStart: R, lineEnd: R + 30 * DAY, paidAt: null });
+        h.app.clock.set(R * 1000);
+        await deliverAll(h, [subEvent('customer.subscription.created', R - 30 * DAY, 'sub_D', { start: R - 30 * DAY, end: R }), subEvent('customer.subscription.updated', R, 'sub_D', rolled)]);
+        // Failed attempts at R + 1 h (→ past_due), R + 1 d and R + 3 d: Stripe's smart retries.
+        for (const t of [R + HOUR, R + DAY, R + 3 * DAY]) {
+          h.app.clock.set(t * 1000);
+          await deliverAll(h, [stripeEvent('invoice.payment_failed', { ...inv, attempt_count: 1 }, { created: t })]);
+          if (t === R + HOUR) await deliverAll(h, [subEvent('customer.subscription.updated', t, 'sub_D', { ...rolled, status: 'past_due' })]);
+        }
+        await tickAt(h, (R + 4 * DAY) * 1000);
+        await tickAt(h, T0);
+        expect(await mine(h)).toHaveLength(0); // the last attempt is 2 days old
+        await tickAt(h, (R + 6 * DAY + MIN) * 1000);
+        const incidents = await mine(h);
+        expect(incidents).toHaveLength(1);
+        expect(incidents[0]!.figures).toMatchObject({ lapse: 'renewal unpaid', lastFailedAttempt: new Date((R + 3 * DAY) * 1000).toISOString() });
+        expect(incidents[0]!.historical).toBe(false);
+      });
+      await withHarness(dialect, async (h) => {
+        // The usual end of dunning: the retries fail and Stripe cancels — nothing to report.
+        const R = T0S - 5 * DAY;
+        h.app.clock.set(R * 1000);
+        await deliverAll(h, [subEvent('customer.subscription.updated', R, 'sub_C', { start: R, end: R + 30 * DAY, status: 'past_due' })]);
+        h.app.clock.set((R + 5 * DAY) * 1000);
+        await deliverAll(h, [subEvent('customer.subscription.deleted', R + 5 * DAY, 'sub_C', { start: R, end: R + 30 * DAY, status: 'canceled' })]);
+        await tickAt(h, (R + 9 * DAY) * 1000);
+        expect(await mine(h)).toHaveLength(0);
       });
     });
 
@@ -270,27 +337,19 @@ for (const dialect of DIALECTS) {
     });
 
     it('survives a restart: one incident, one notification', async () => {
-      const h = await detectorHarness(dialect);
-      let app2: TestApp | undefined;
-      try {
+      await withHarness(dialect, async (h) => {
         await deliverAll(h, [subEvent('customer.subscription.created', START, 'sub_A')]);
         await tickAt(h, T0);
         const before = await mine(h);
         expect(before).toHaveLength(1);
-        await h.app.close();
-        app2 = await startTestApp(h.app.db, {}, new ManualClock(T0 + 6 * 60_000)); // past the old replica's lease
-        await app2.services.detectorEngine.drain();
-        expect(await app2.services.detectorEngine.runSchedule()).toBe(true);
-        expect(await app2.services.detectorEngine.runSchedule()).toBe(true);
-        const res = await app2.server.inject({ method: 'GET', url: `/v1/anomalies?detector=${DETECTOR}`, headers: { authorization: `Bearer ${h.apiKey}` } });
-        const after = res.json().data as IncidentView[];
+        await h.restart(new ManualClock(T0 + 6 * 60_000)); // past the old replica's lease
+        await h.process();
+        expect(await h.app.services.detectorEngine.runSchedule()).toBe(true);
+        expect(await h.app.services.detectorEngine.runSchedule()).toBe(true);
+        const after = await mine(h);
         expect(after.map((i) => [i.id, i.status, i.severity])).toEqual(before.map((i) => [i.id, 'open', 'warning']));
-        const notes = (await app2.services.store.detectors.listNotifications('default', { limit: 100 })).filter((n) => n.detector === DETECTOR);
-        expect(notes).toHaveLength(1);
-      } finally {
-        await app2?.close();
-        await h.close();
-      }
+        expect(await myNotifications(h)).toHaveLength(1);
+      });
     });
   });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DIALECTS, dialectEnabled, detectorHarness, type DetectorHarness, type IncidentView } from '../support/detector-harness.js';
+import { DIALECTS, dialectEnabled, type DetectorHarness, detectorViews, withHarness } from '../support/detector-harness.js';
 import { chargeSucceeded } from '../support/stripe-events.js';
-import { T0, startTestApp, type TestApp } from '../support/test-app.js';
+import { T0 } from '../support/test-app.js';
 import { ManualClock } from '../../src/shared/clock.js';
 
 const DETECTOR = 'webhook_delay';
@@ -29,16 +29,7 @@ async function tickAt(h: DetectorHarness, seconds: number) {
   await h.tick();
 }
 
-async function withHarness(dialect: (typeof DIALECTS)[number], fn: (h: DetectorHarness) => Promise<void>, env: Record<string, string> = {}) {
-  const h = await detectorHarness(dialect, env);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
-const mine = async (h: DetectorHarness): Promise<IncidentView[]> => h.incidents({ detector: DETECTOR });
-const myNotifications = async (h: DetectorHarness) => (await h.notifications()).filter((n) => n.detector === DETECTOR);
+const { mine, myNotifications } = detectorViews(DETECTOR);
 
 for (const dialect of DIALECTS) {
   const enabled = await dialectEnabled(dialect);
@@ -154,27 +145,19 @@ for (const dialect of DIALECTS) {
     });
 
     it('survives a restart: one incident, one notification', async () => {
-      const h = await detectorHarness(dialect);
-      let app2: TestApp | undefined;
-      try {
+      await withHarness(dialect, async (h) => {
         await scenario(h, T0S, 20, 2, 11 * MIN);
         await tickAt(h, T0S);
         const before = await mine(h);
         expect(before).toHaveLength(1);
-        await h.app.close();
-        app2 = await startTestApp(h.app.db, {}, new ManualClock(T0 + 6 * 60_000)); // past the old replica's lease
-        await app2.services.detectorEngine.drain();
-        expect(await app2.services.detectorEngine.runSchedule()).toBe(true);
-        expect(await app2.services.detectorEngine.runSchedule()).toBe(true);
-        const res = await app2.server.inject({ method: 'GET', url: `/v1/anomalies?detector=${DETECTOR}`, headers: { authorization: `Bearer ${h.apiKey}` } });
-        const after = res.json().data as IncidentView[];
+        await h.restart(new ManualClock(T0 + 6 * 60_000)); // past the old replica's lease
+        await h.process();
+        expect(await h.app.services.detectorEngine.runSchedule()).toBe(true);
+        expect(await h.app.services.detectorEngine.runSchedule()).toBe(true);
+        const after = await mine(h);
         expect(after.map((i) => [i.id, i.status, i.severity])).toEqual(before.map((i) => [i.id, 'open', 'warning']));
-        const notes = (await app2.services.store.detectors.listNotifications('default', { limit: 100 })).filter((n) => n.detector === DETECTOR);
-        expect(notes).toHaveLength(1);
-      } finally {
-        await app2?.close();
-        await h.close();
-      }
+        expect(await myNotifications(h)).toHaveLength(1);
+      });
     });
   });
 }

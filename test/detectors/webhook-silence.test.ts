@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DIALECTS, dialectEnabled, detectorHarness, type DetectorHarness, type IncidentView } from '../support/detector-harness.js';
+import { DIALECTS, dialectEnabled, type DetectorHarness, detectorViews, withHarness } from '../support/detector-harness.js';
 import { chargeSucceeded } from '../support/stripe-events.js';
-import { T0, startTestApp, type TestApp } from '../support/test-app.js';
+import { T0 } from '../support/test-app.js';
 import { ManualClock } from '../../src/shared/clock.js';
 
 const DETECTOR = 'webhook_silence';
@@ -14,10 +14,16 @@ const WEEK = 7 * DAY;
 const LAST = T0S - 2 * HOUR;
 const at = (seconds: number) => seconds * 1000;
 
-/** Backfilled history: one event every `everyMinutes` over [from, to) (offsets from T0, seconds) in each of the previous 4 weeks. */
-async function history(h: DetectorHarness, everyMinutes: number, from: number, to: number) {
-  for (let k = 1; k <= 4; k++) {
-    for (let t = T0S + from - k * WEEK; t < T0S + to - k * WEEK; t += everyMinutes * MIN) await h.backfill(chargeSucceeded(t));
+/**
+ * Backfilled history: one event every `everyMinutes` over [from, to) (offsets from T0, seconds) in
+ * each of the previous 4 weeks (or the weeks listed), `clump` events at a time (a renewal or a signup
+ * is several events within seconds).
+ */
+async function history(h: DetectorHarness, everyMinutes: number, from: number, to: number, clump = 1, weeks = [1, 2, 3, 4]) {
+  for (const k of weeks) {
+    for (let t = T0S + from - k * WEEK; t < T0S + to - k * WEEK; t += everyMinutes * MIN) {
+      for (let i = 0; i < clump; i++) await h.backfill(chargeSucceeded(t + i));
+    }
   }
 }
 /** A live event at `created`, delivered at that moment. */
@@ -26,16 +32,7 @@ async function liveEvent(h: DetectorHarness, created: number, id?: string) {
   expect(await h.deliver(chargeSucceeded(created, {}, id))).toBe(200);
 }
 
-async function withHarness(dialect: (typeof DIALECTS)[number], fn: (h: DetectorHarness) => Promise<void>, env: Record<string, string> = {}) {
-  const h = await detectorHarness(dialect, env);
-  try {
-    await fn(h);
-  } finally {
-    await h.close();
-  }
-}
-const mine = async (h: DetectorHarness): Promise<IncidentView[]> => h.incidents({ detector: DETECTOR });
-const myNotifications = async (h: DetectorHarness) => (await h.notifications()).filter((n) => n.detector === DETECTOR);
+const { mine, myNotifications } = detectorViews(DETECTOR);
 async function tickAt(h: DetectorHarness, seconds: number) {
   h.app.clock.set(at(seconds));
   await h.process();
@@ -46,9 +43,9 @@ for (const dialect of DIALECTS) {
   const enabled = await dialectEnabled(dialect);
 
   describe.skipIf(!enabled)(`webhook_silence: ${dialect}`, () => {
-    it('busy hours (6 events/h): silent at exactly 1 h, fires just after, critical at 2 × the threshold', async () => {
+    it('busy hours (30 active minutes/h): silent at exactly 1 h, fires just after, critical at 2 × the threshold', async () => {
       await withHarness(dialect, async (h) => {
-        await history(h, 10, -6 * HOUR, 6 * HOUR);
+        await history(h, 2, -3 * HOUR, HOUR);
         await liveEvent(h, LAST);
         await tickAt(h, LAST + HOUR);
         expect(await mine(h)).toHaveLength(0);
@@ -58,7 +55,7 @@ for (const dialect of DIALECTS) {
         expect(incidents[0]!.subject).toEqual({ type: 'tenant', id: 'default' });
         expect(incidents[0]!.severity).toBe('warning');
         expect(incidents[0]!.historical).toBe(false);
-        expect(incidents[0]!.figures).toMatchObject({ lastEventAt: at(LAST), thresholdMinutes: '60.0', baselineWeeks: 4 });
+        expect(incidents[0]!.figures).toMatchObject({ lastEventAt: at(LAST), thresholdMinutes: '60.0', baselineWeeks: 4, activeMinutesPerWeek: '30,30,30,30' });
         // Ticks while the silence lasts merge into the same incident.
         await tickAt(h, LAST + HOUR + 30 * MIN);
         expect(await mine(h)).toHaveLength(1);
@@ -73,16 +70,38 @@ for (const dialect of DIALECTS) {
       });
     });
 
-    it('quiet hours (1 event per 2 h): a 7 h gap is plausible, an 11 h gap is not', async () => {
+    it('quiet hours (an event every 20 min): a 4.5 h gap is plausible, 5.5 h is not (15 × the usual gap)', async () => {
       await withHarness(dialect, async (h) => {
-        await history(h, 120, -DAY, DAY);
+        await history(h, 20, -3 * HOUR, 5 * HOUR);
         await liveEvent(h, LAST);
-        await tickAt(h, LAST + 7 * HOUR);
+        await tickAt(h, LAST + 270 * MIN);
         expect(await mine(h)).toHaveLength(0);
-        await tickAt(h, LAST + 11 * HOUR);
+        await tickAt(h, LAST + 330 * MIN);
         const incidents = await mine(h);
         expect(incidents).toHaveLength(1);
-        expect(incidents[0]!.figures).toMatchObject({ usualGapMinutes: '132.0' }); // 11 h ÷ 5 expected events
+        // 330 min with 16 active minutes in each earlier week: a usual gap of 20.6 min, threshold 309 min.
+        expect(incidents[0]!.figures).toMatchObject({ activeMinutesPerWeek: '16,16,16,16', usualGapMinutes: '20.6', thresholdMinutes: '309.4' });
+      });
+    });
+
+    it('counts active minutes, not events: clumps of 8 events every 30 min make a 2 h silence plausible', async () => {
+      await withHarness(dialect, async (h) => {
+        // 16 events an hour but only 2 active minutes: 2 h of silence is 4 missed clumps, not 32 events.
+        await history(h, 30, -3 * HOUR, HOUR, 8);
+        await liveEvent(h, LAST);
+        await tickAt(h, LAST + 2 * HOUR);
+        expect(await mine(h)).toHaveLength(0);
+      });
+    });
+
+    it('the quietest baseline week decides: an evening that was empty one week is not an outage', async () => {
+      await withHarness(dialect, async (h) => {
+        // Busy in three of the four weeks, nothing at all in these hours two weeks ago.
+        await history(h, 2, -3 * HOUR, HOUR, 1, [1, 3, 4]);
+        await h.backfill(chargeSucceeded(T0S - 5 * WEEK)); // history reaches back past week 4
+        await liveEvent(h, LAST);
+        await tickAt(h, LAST + 90 * MIN);
+        expect(await mine(h)).toHaveLength(0);
       });
     });
 
@@ -98,7 +117,7 @@ for (const dialect of DIALECTS) {
       await withHarness(
         dialect,
         async (h) => {
-          await history(h, 10, -6 * HOUR, 6 * HOUR);
+          await history(h, 2, -3 * HOUR, HOUR);
           await liveEvent(h, LAST);
           await tickAt(h, LAST + 90 * MIN);
           expect((await mine(h))[0]!.status).toBe('open');
@@ -115,7 +134,7 @@ for (const dialect of DIALECTS) {
       await withHarness(
         dialect,
         async (h) => {
-          await history(h, 10, -6 * HOUR, 6 * HOUR);
+          await history(h, 2, -3 * HOUR, HOUR);
           const last = chargeSucceeded(LAST);
           h.app.clock.set(at(LAST));
           for (let i = 0; i < 10; i++) expect(await h.deliver(last)).toBe(200);
@@ -141,7 +160,7 @@ for (const dialect of DIALECTS) {
         expect(await h.configure(DETECTOR, { multiplier: 0 })).toBe(400);
         expect(await h.configure(DETECTOR, { other: 1 })).toBe(400);
         expect(await h.configure(DETECTOR, { minGapMinutes: 180 })).toBe(200);
-        await history(h, 10, -6 * HOUR, 6 * HOUR);
+        await history(h, 2, -3 * HOUR, HOUR);
         // The last event is itself backfilled history: the silence since is live and current.
         await h.backfill(chargeSucceeded(LAST));
         await tickAt(h, LAST + 2 * HOUR);
@@ -155,34 +174,28 @@ for (const dialect of DIALECTS) {
     });
 
     it('survives a restart: one incident, one notification, and it still resolves on the next event', async () => {
-      const h = await detectorHarness(dialect, { MW_RESOLVE_AFTER_MINUTES: '0' });
-      let app2: TestApp | undefined;
-      try {
-        await history(h, 10, -6 * HOUR, 6 * HOUR);
-        await liveEvent(h, LAST);
-        await tickAt(h, LAST + 90 * MIN);
-        const before = await mine(h);
-        expect(before).toHaveLength(1);
-        await h.app.close();
-        app2 = await startTestApp(h.app.db, { MW_RESOLVE_AFTER_MINUTES: '0' }, new ManualClock(at(LAST + 96 * MIN))); // past the old replica's schedule lease (5 min)
-        const engine = app2.services.detectorEngine;
-        await engine.drain();
-        expect(await engine.runSchedule()).toBe(true);
-        const list = async () =>
-          (await app2!.server.inject({ method: 'GET', url: `/v1/anomalies?detector=${DETECTOR}`, headers: { authorization: `Bearer ${h.apiKey}` } })).json()
-            .data as IncidentView[];
-        expect((await list()).map((i) => [i.id, i.status])).toEqual(before.map((i) => [i.id, 'open']));
-        const notes = async () => (await app2!.services.store.detectors.listNotifications('default', { limit: 100 })).filter((n) => n.detector === DETECTOR);
-        expect(await notes()).toHaveLength(1);
-        await app2.services.backfillIntake.store('default', JSON.stringify(chargeSucceeded(LAST + 96 * MIN)));
-        await engine.drain();
-        expect(await engine.runSchedule()).toBe(true);
-        expect((await list())[0]!.status).toBe('resolved');
-        expect((await notes()).map((n) => n.kind)).toEqual(['open', 'resolve']);
-      } finally {
-        await app2?.close();
-        await h.close();
-      }
+      await withHarness(
+        dialect,
+        async (h) => {
+          await history(h, 2, -3 * HOUR, HOUR);
+          await liveEvent(h, LAST);
+          await tickAt(h, LAST + 90 * MIN);
+          const before = await mine(h);
+          expect(before).toHaveLength(1);
+          await h.restart(new ManualClock(at(LAST + 96 * MIN))); // past the old replica's schedule lease (5 min)
+          const engine = h.app.services.detectorEngine;
+          await engine.drain();
+          expect(await engine.runSchedule()).toBe(true);
+          expect((await mine(h)).map((i) => [i.id, i.status])).toEqual(before.map((i) => [i.id, 'open']));
+          expect(await myNotifications(h)).toHaveLength(1);
+          await h.backfill(chargeSucceeded(LAST + 96 * MIN));
+          await engine.drain();
+          expect(await engine.runSchedule()).toBe(true);
+          expect((await mine(h))[0]!.status).toBe('resolved');
+          expect((await myNotifications(h)).map((n) => n.kind)).toEqual(['open', 'resolve']);
+        },
+        { MW_RESOLVE_AFTER_MINUTES: '0' },
+      );
     });
   });
 }

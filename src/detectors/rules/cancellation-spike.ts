@@ -12,13 +12,18 @@
  * `created`), the number of canceled subscriptions reaches ALL of
  *   - the window's minimum count (`hourMinCount` 5, `dayMinCount` 15),
  *   - `multiplier` (3) × the expected count, and
- *   - expected + `zScore` (5) × √expected — a Poisson guard, so a tenant whose same hour normally
- *     sees 2 cancellations is not paged for 6 (that happens by chance about once a week).
+ *   - expected + `zScore` (5) × spread — a guard against chance, so a tenant whose same hour normally
+ *     sees 2 cancellations is not paged for 6 (that happens by chance about once a week). The spread
+ *     is √(max(expected, s²) × (1 + 1/weeks)): Poisson noise or, when larger, the variance s² the
+ *     same hours showed across the baseline weeks, widened because their average comes from a few
+ *     weeks (with no baseline week, √expected).
  * Expected count: the average of the same window (same hours of the week) in each of the previous
  * `baselineWeeks` (4) weeks, from the `subscription.canceled` buckets, using only weeks the tenant has
- * history for (from its first stored event). With no such week yet, the tenant's average rate over
- * the (up to 7) days of history before the window is used if it has at least a day of it; otherwise
- * the expected count is 0 and only the minimum count applies.
+ * history for (from its first stored event) — but never less than the tenant's average rate for a
+ * window of that length over the (up to `baselineWeeks`) weeks of history before the window, all
+ * hours, once it has a day of it (a minimum expected volume: an hour that happened to be empty in
+ * two earlier weeks does not make the tenant's ordinary rate a spike). With neither, the expected
+ * count is 0 and only the minimum count applies.
  *
  * Out-of-order arrival: Stripe does not order deliveries, so the windows examined are every window
  * that ENDS at a stored cancellation and CONTAINS a cancellation of this batch (for each batch event,
@@ -38,6 +43,7 @@
 import { Type } from '@sinclair/typebox';
 import { DAY_MS, HOUR_MS, WEEK_MS, type Detector, type DetectorContext, type DetectorEvent, type OpenIncident, type Severity, type Trigger } from '../detector.js';
 import { BUCKET_MS, METRIC } from '../metrics.js';
+import { countSpread, mean } from '../statistics.js';
 
 export interface CancellationSpikeConfig extends Record<string, unknown> {
   multiplier: number;
@@ -131,32 +137,39 @@ function distinctCounts(sorted: Cancellation[], windowSeconds: number): number[]
 
 interface Expectation {
   expected: number;
+  /** The same window in each baseline week with history (may be empty). */
+  weekly: number[];
   basis: string;
 }
 
 /** Expected cancellations in the window [end − W, end) (ms, minute-aligned). */
 async function expectation(ctx: Ctx, windowMs: number, end: number, firstEventAt: number | undefined): Promise<Expectation> {
   const start = end - windowMs;
-  if (firstEventAt === undefined) return { expected: 0, basis: 'no history' };
+  if (firstEventAt === undefined) return { expected: 0, weekly: [], basis: 'no history' };
   const firstBucket = Math.floor(firstEventAt / BUCKET_MS) * BUCKET_MS;
-  const sums: number[] = [];
+  const weekly: number[] = [];
   for (let k = 1; k <= ctx.config.baselineWeeks; k++) {
     const from = start - k * WEEK_MS;
     if (from < firstBucket) break;
-    sums.push((await ctx.data.sum(METRIC.subscriptionCanceled, from, end - k * WEEK_MS)).count);
+    weekly.push((await ctx.data.sum(METRIC.subscriptionCanceled, from, end - k * WEEK_MS)).count);
   }
-  if (sums.length > 0) {
-    return { expected: sums.reduce((a, b) => a + b, 0) / sums.length, basis: `same hours of ${sums.length} previous week(s)` };
+  // The tenant's average rate over the history before the window, all hours: the floor.
+  const from = Math.max(firstBucket, start - ctx.config.baselineWeeks * WEEK_MS);
+  let average: number | undefined;
+  if (start - from >= DAY_MS) average = ((await ctx.data.sum(METRIC.subscriptionCanceled, from, start)).count * windowMs) / (start - from);
+  const averageBasis = `average rate over ${Math.round((start - from) / HOUR_MS)} h of history`;
+  if (weekly.length > 0) {
+    const sameHours = mean(weekly);
+    if (average !== undefined && average > sameHours) return { expected: average, weekly, basis: `${averageBasis} (same hours of ${weekly.length} previous week(s): ${sameHours.toFixed(2)})` };
+    return { expected: sameHours, weekly, basis: `same hours of ${weekly.length} previous week(s)` };
   }
-  // No full week of history: the tenant's average rate over the days it has (at least one).
-  const from = Math.max(firstBucket, start - 7 * DAY_MS);
-  if (start - from < DAY_MS) return { expected: 0, basis: 'under a day of history' };
-  const n = (await ctx.data.sum(METRIC.subscriptionCanceled, from, start)).count;
-  return { expected: (n * windowMs) / (start - from), basis: `average rate over ${Math.round((start - from) / HOUR_MS)} h of history` };
+  if (average === undefined) return { expected: 0, weekly, basis: 'under a day of history' };
+  return { expected: average, weekly, basis: averageBasis };
 }
 
-function thresholdOf(c: CancellationSpikeConfig, minCount: number, expected: number): number {
-  return Math.max(minCount, Math.ceil(c.multiplier * expected - 1e-9), Math.ceil(expected + c.zScore * Math.sqrt(expected) - 1e-9));
+function thresholdOf(c: CancellationSpikeConfig, minCount: number, exp: Expectation): number {
+  const spread = exp.weekly.length > 0 ? countSpread(exp.weekly, exp.expected) : Math.sqrt(exp.expected);
+  return Math.max(minCount, Math.ceil(c.multiplier * exp.expected - 1e-9), Math.ceil(exp.expected + c.zScore * spread - 1e-9));
 }
 
 interface Finding {
@@ -185,6 +198,7 @@ function triggerOf(ctx: Ctx, f: Finding): Trigger {
       canceled: f.count,
       expected: f.expected.expected.toFixed(2),
       baseline: f.expected.basis,
+      sameHoursWeekly: f.expected.weekly.join(','),
       threshold: f.threshold,
       multiplier: ctx.config.multiplier,
       minCount: f.window.minCount(ctx.config),
@@ -252,7 +266,7 @@ export const cancellationSpike: Detector<CancellationSpikeConfig> = {
             exp = await expectation(ctx, spec.ms, windowEnd, firstEventAt);
             expectations.set(key, exp);
           }
-          const threshold = thresholdOf(ctx.config, minCount, exp.expected);
+          const threshold = thresholdOf(ctx.config, minCount, exp);
           if (count < threshold) continue;
           // Evidence: the batch's own cancellations in the window first (they decide whether the
           // incident is live or historical), then the window's most recent others.
@@ -291,7 +305,7 @@ export const cancellationSpike: Detector<CancellationSpikeConfig> = {
       const minCount = spec.minCount(ctx.config);
       if (count < minCount) continue;
       const exp = await expectation(ctx, spec.ms, end, firstEventAt);
-      if (count >= thresholdOf(ctx.config, minCount, exp.expected)) return true;
+      if (count >= thresholdOf(ctx.config, minCount, exp)) return true;
     }
     return false;
   },

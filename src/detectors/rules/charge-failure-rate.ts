@@ -5,26 +5,46 @@
  * ending with the minute of a charge attempt, i.e. that minute and the 59 before it):
  *   - failed ÷ attempted charges ≥ `thresholdPercent` (default 15 %), and
  *   - attempted charges ≥ `minAttempts` (default 20), and
- *   - the rate is ≥ `baselineMultiplier` (default 2) × the tenant's own baseline for that hour of the
- *     week: the pooled failed ÷ attempted of the same trailing hour in each of the previous
- *     `baselineWeeks` (default 4) weeks, read from the buckets.
- *     With no baseline history (fewer than `minBaselineAttempts` attempts in those hours, e.g. a new
- *     tenant) the absolute threshold alone decides.
- * Counts come from the engine's buckets (`charge.attempt`, `charge.failed`), which count each stored
- * event once: a redelivered failure is never a second failure.
+ *   - the rise over the tenant's own baseline is significant: the lower Wilson score bound of the
+ *     hour's failure rate (at `zScore`, default 3.5) exceeds the upper Wilson bound of the baseline
+ *     rate (same z) by at least `marginPercent` (default 5) percentage points, and the hour's rate is
+ *     ≥ `baselineMultiplier` (default 2) × the baseline rate;
+ *   - and all of the above (the threshold, and the test against the baseline) also hold for PAYMENTS:
+ *     the window's charges grouped by payment intent (a charge without one is its own payment), a
+ *     payment failed when it has a declined charge and no successful one in the window. A declined
+ *     customer retrying the same payment three times is one failed payment (one customer's retry
+ *     loop is customer_failure_cluster's finding), and one who then pays is none. Read from the
+ *     window's charge events only for a window that already passed on charges; skipped when the
+ *     window holds more charge events than are read at once (5,000), where retries cannot matter.
+ * The baseline is the pooled failed ÷ attempted of the same trailing hour (same hour of the week) in
+ * each of the previous `baselineWeeks` (default 4) weeks, read from the buckets. When those hours hold
+ * fewer than `minBaselineAttempts` (default 100) attempts (a quiet night, a tenant in its first weeks),
+ * the tenant's pooled rate over the up to 7 days before the window (all hours) is the baseline, if it
+ * has that many or at least more; a thinner baseline is still used (its upper bound is wide, so a
+ * tenant's first hours cannot page on chance). Only a tenant with no charge attempt at all before the
+ * window is judged by the absolute threshold alone (on charges and on payments).
+ *
+ * Why the bounds: at a normal 7 % decline rate, 3 of 20 or 7 of 20 failed charges happen by chance
+ * many times a week on a busy tenant, and a declined customer's retries cluster failures further
+ * (hence payments). Two non-overlapping bounds at z = 3.5 plus a 5-point margin keep chance (and a
+ * thin baseline, whose upper bound is wide) from paging, while card testing (40–85 % declined, one
+ * payment per attempt) clears them within minutes.
+ * Counts come from the engine's buckets (`charge.attempt`, `charge.failed`), payments from the stored
+ * events; both count each stored event once: a redelivered failure is never a second failure.
  *
  * Does not fire: below the threshold or at 19 attempts; when the tenant always fails this much at that
- * hour of the week (e.g. a 20 % rate against a 12 % baseline with multiplier 2); on a partial hour that
- * has too few attempts.
+ * hour of the week (e.g. 20 % against a 12 % baseline); when the rise is within chance for the volume
+ * (7 of 20 against a 7 % baseline); when the failures are a few customers retrying (9 declined
+ * charges that are 5 payments of 20); on a partial hour that has too few attempts.
  *
  * Out-of-order arrival: a late event changes every trailing hour that contains it, so each batch
  * re-evaluates the hours ending at every attempted minute from the event's minute to 59 minutes after
- * it (per-minute bucket reads), not only the hour ending at the event.
+ * it (per-minute bucket series, one read per metric and range), not only the hour ending at the event.
  *
  * Severity: `warning`; `critical` when the rate is ≥ 2 × `thresholdPercent` (30 % by default).
  * Subject: the tenant. Auto-resolves: `stillFiring` re-applies the rule to the trailing hour ending at
  * `ctx.now`; once that hour no longer meets it, the engine resolves the incident after its quiet period.
- * All comparisons are done in integers (cross-multiplied), so 3 of 20 is exactly 15 %.
+ * The threshold comparisons are done in integers (cross-multiplied), so 3 of 20 is exactly 15 %.
  */
 import { Type } from '@sinclair/typebox';
 import {
@@ -38,6 +58,7 @@ import {
   type Trigger,
 } from '../detector.js';
 import { BUCKET_MS, METRIC } from '../metrics.js';
+import { wilsonInterval } from '../statistics.js';
 
 export interface ChargeFailureRateConfig extends Record<string, unknown> {
   thresholdPercent: number;
@@ -45,6 +66,8 @@ export interface ChargeFailureRateConfig extends Record<string, unknown> {
   baselineMultiplier: number;
   baselineWeeks: number;
   minBaselineAttempts: number;
+  zScore: number;
+  marginPercent: number;
 }
 
 const configSchema = Type.Object(
@@ -54,6 +77,8 @@ const configSchema = Type.Object(
     baselineMultiplier: Type.Number({ minimum: 1, maximum: 100 }),
     baselineWeeks: Type.Integer({ minimum: 1, maximum: 8 }),
     minBaselineAttempts: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    zScore: Type.Number({ minimum: 0, maximum: 10 }),
+    marginPercent: Type.Number({ minimum: 0, maximum: 100 }),
   },
   { additionalProperties: false },
 );
@@ -63,13 +88,22 @@ const defaults: ChargeFailureRateConfig = {
   minAttempts: 20,
   baselineMultiplier: 2,
   baselineWeeks: 4,
-  minBaselineAttempts: 20,
+  minBaselineAttempts: 100,
+  zScore: 3.5,
+  marginPercent: 5,
 };
 
 const WINDOW_MS = HOUR_MS;
 const WINDOW_MINUTES = WINDOW_MS / BUCKET_MS;
 const EVIDENCE_LIMIT = 100;
-const READ_CHUNK = 20;
+/** With too little same-hour history, the tenant's pooled rate over this many days before the window. */
+const FALLBACK_DAYS = 7;
+/** Charge events read at once to count a window's payments. */
+const PAYMENT_SCAN_LIMIT = 5_000;
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const idOf = (v: unknown): string | null => (isObject(v) ? (typeof v.id === 'string' ? v.id : null) : typeof v === 'string' && v.length > 0 ? v : null);
 
 type Ctx = DetectorContext<ChargeFailureRateConfig>;
 
@@ -78,13 +112,22 @@ interface Counts {
   failed: number;
 }
 
+interface Baseline extends Counts {
+  basis: 'same hour of previous weeks' | 'previous days, all hours';
+}
+
 interface Verdict {
   fires: boolean;
   severity: Severity;
   attempts: number;
   failed: number;
   /** undefined: no baseline history, the absolute threshold decided. */
-  baseline: Counts | undefined;
+  baseline: Baseline | undefined;
+  /** Wilson bounds (fractions) behind the decision (the payments' when they were counted); undefined without a baseline. */
+  observedLower: number | undefined;
+  baselineUpper: number | undefined;
+  /** The window's payments (undefined when there were too many events to read). */
+  payments: Counts | undefined;
 }
 
 const floorBucket = (ms: number): number => Math.floor(ms / BUCKET_MS) * BUCKET_MS;
@@ -107,18 +150,35 @@ async function countsIn(ctx: Ctx, fromMs: number, toMs: number): Promise<Counts>
   return { attempts: attempts.count, failed: failed.count };
 }
 
-/** One bucket's attempts and failures in a single read (`charge.` prefix covers both metrics). */
-async function minuteCounts(ctx: Ctx, minute: number): Promise<Counts> {
-  const sums = await ctx.data.sumByPrefix('charge.', minute, minute + BUCKET_MS);
-  return { attempts: sums.get(METRIC.chargeAttempt)?.count ?? 0, failed: sums.get(METRIC.chargeFailed)?.count ?? 0 };
+/** Per-minute attempts and failures over [fromMs, toMs): one series read per metric. */
+async function minuteCounts(ctx: Ctx, fromMs: number, toMs: number, into: Map<number, Counts>): Promise<void> {
+  const [attempts, failed] = await Promise.all([
+    ctx.data.series(METRIC.chargeAttempt, fromMs, toMs),
+    ctx.data.series(METRIC.chargeFailed, fromMs, toMs),
+  ]);
+  for (const b of attempts) into.set(b.bucketStart, { attempts: b.count, failed: 0 });
+  for (const b of failed) {
+    const c = into.get(b.bucketStart);
+    if (c) c.failed = b.count;
+    else into.set(b.bucketStart, { attempts: 0, failed: b.count });
+  }
 }
 
-/** Pooled counts of the same window in each of the previous `baselineWeeks` weeks; undefined when too thin. */
-async function baselineFor(ctx: Ctx, fromMs: number, toMs: number): Promise<Counts | undefined> {
+/**
+ * The tenant's own failure rate for this window: the same hour of the previous `baselineWeeks` weeks,
+ * pooled; when that is too thin, the pooled rate of the days before the window; undefined when the
+ * tenant has no such history either.
+ */
+async function baselineFor(ctx: Ctx, fromMs: number, toMs: number): Promise<Baseline | undefined> {
   const weeks = Array.from({ length: ctx.config.baselineWeeks }, (_, i) => (i + 1) * WEEK_MS);
   const parts = await Promise.all(weeks.map((shift) => countsIn(ctx, fromMs - shift, toMs - shift)));
   const pooled = parts.reduce((acc, c) => ({ attempts: acc.attempts + c.attempts, failed: acc.failed + c.failed }), { attempts: 0, failed: 0 });
-  return pooled.attempts >= ctx.config.minBaselineAttempts ? pooled : undefined;
+  if (pooled.attempts >= ctx.config.minBaselineAttempts) return { ...pooled, basis: 'same hour of previous weeks' };
+  const recent = await countsIn(ctx, fromMs - FALLBACK_DAYS * 24 * HOUR_MS, fromMs);
+  if (recent.attempts >= ctx.config.minBaselineAttempts || recent.attempts > pooled.attempts) return { ...recent, basis: 'previous days, all hours' };
+  // Thin, but history all the same: its wide upper bound keeps chance from paging.
+  if (pooled.attempts > 0) return { ...pooled, basis: 'same hour of previous weeks' };
+  return undefined;
 }
 
 /** The absolute part of the rule (threshold and volume), without the baseline. */
@@ -126,18 +186,66 @@ function meetsAbsolute(cfg: ChargeFailureRateConfig, c: Counts): boolean {
   return c.attempts >= cfg.minAttempts && rateAtLeastPercent(c.failed, c.attempts, cfg.thresholdPercent);
 }
 
-/** failed/attempts ≥ multiplier × bf/ba, cross-multiplied: failed·ba ≥ multiplier·bf·attempts. */
-function aboveBaseline(cfg: ChargeFailureRateConfig, c: Counts, baseline: Counts | undefined): boolean {
-  if (!baseline) return true;
-  return c.failed * baseline.attempts >= cfg.baselineMultiplier * baseline.failed * c.attempts;
+/**
+ * Significantly above the baseline: the hour's lower Wilson bound clears the baseline's upper bound
+ * by the margin, and the point rates differ by the multiplier (failed/attempts ≥ multiplier × bf/ba,
+ * cross-multiplied: failed·ba ≥ multiplier·bf·attempts).
+ */
+function aboveBaseline(cfg: ChargeFailureRateConfig, c: Counts, baseline: Counts): { fires: boolean; lower: number; upper: number } {
+  const lower = wilsonInterval(c.failed, c.attempts, cfg.zScore).lower;
+  const upper = wilsonInterval(baseline.failed, baseline.attempts, cfg.zScore).upper;
+  const multiple = c.failed * baseline.attempts >= cfg.baselineMultiplier * baseline.failed * c.attempts;
+  return { fires: multiple && lower >= upper + cfg.marginPercent / 100, lower, upper };
+}
+
+/**
+ * The window's payments: charges grouped by payment intent (a charge without one is its own payment).
+ * A payment failed when it has a declined charge and no successful one in the window, so a customer
+ * retrying a declined card is one failed payment, and one who then pays is none. Undefined when the
+ * window holds more charge events than are read at once (at such volume retries cannot move the rate).
+ */
+async function paymentCounts(ctx: Ctx, fromMs: number, toMs: number): Promise<Counts | undefined> {
+  const events = await ctx.data.events({
+    types: ['charge.failed', 'charge.succeeded'],
+    since: Math.floor(fromMs / 1000),
+    until: Math.ceil(toMs / 1000),
+    limit: PAYMENT_SCAN_LIMIT,
+  });
+  if (events.length >= PAYMENT_SCAN_LIMIT) return undefined;
+  const payments = new Map<string, { failed: boolean; succeeded: boolean }>();
+  for (const e of events) {
+    const created = e.created * 1000;
+    if (created < fromMs || created >= toMs) continue;
+    const key = idOf(e.object.payment_intent) ?? e.objectId ?? e.eventId;
+    const p = payments.get(key) ?? { failed: false, succeeded: false };
+    if (e.type === 'charge.failed') p.failed = true;
+    else p.succeeded = true;
+    payments.set(key, p);
+  }
+  let failed = 0;
+  for (const p of payments.values()) if (p.failed && !p.succeeded) failed += 1;
+  return { attempts: payments.size, failed };
 }
 
 async function judge(ctx: Ctx, fromMs: number, toMs: number, counts: Counts): Promise<Verdict> {
   const cfg = ctx.config;
   const severity: Severity = rateAtLeastPercent(counts.failed, counts.attempts, 2 * cfg.thresholdPercent) ? 'critical' : 'warning';
-  if (!meetsAbsolute(cfg, counts)) return { fires: false, severity, ...counts, baseline: undefined };
+  const none = { observedLower: undefined, baselineUpper: undefined, payments: undefined };
+  if (!meetsAbsolute(cfg, counts)) return { fires: false, severity, ...counts, baseline: undefined, ...none };
   const baseline = await baselineFor(ctx, fromMs, toMs);
-  return { fires: aboveBaseline(cfg, counts, baseline), severity, ...counts, baseline };
+  let test = baseline ? aboveBaseline(cfg, counts, baseline) : undefined;
+  if (test && !test.fires) return { fires: false, severity, ...counts, baseline, ...none, observedLower: test.lower, baselineUpper: test.upper };
+  // The same rule for payments: one customer's retry loop is customer_failure_cluster's finding, not a tenant-wide spike.
+  const payments = await paymentCounts(ctx, fromMs, toMs);
+  let fires = true;
+  if (payments) {
+    fires = rateAtLeastPercent(payments.failed, payments.attempts, cfg.thresholdPercent);
+    if (fires && baseline) {
+      test = aboveBaseline(cfg, payments, baseline);
+      fires = test.fires;
+    }
+  }
+  return { fires, severity, ...counts, baseline, observedLower: test?.lower, baselineUpper: test?.upper, payments };
 }
 
 function trigger(ctx: Ctx, fromMs: number, toMs: number, v: Verdict, eventIds: string[]): Trigger {
@@ -149,10 +257,15 @@ function trigger(ctx: Ctx, fromMs: number, toMs: number, v: Verdict, eventIds: s
     subjectId: ctx.tenantId,
     severity: v.severity,
     summary:
-      `${v.failed} of ${v.attempts} charges failed (${rate}) in the hour ending ${new Date(toMs).toISOString()}; ` +
+      `${v.failed} of ${v.attempts} charges failed (${rate}) in the hour ending ${new Date(toMs).toISOString()}` +
+      (v.payments ? ` (${v.payments.failed} of ${v.payments.attempts} payments)` : '') +
+      '; ' +
       (v.baseline
-        ? `usual rate for this hour of the week is ${baselineText}`
-        : `no baseline for this hour of the week yet`),
+        ? `usual rate (${v.baseline.basis}) is ${baselineText}`
+        : `no baseline for this hour of the week yet`) +
+      (v.observedLower !== undefined && v.baselineUpper !== undefined
+        ? ` (lower bound ${(v.observedLower * 100).toFixed(1)}% against an upper bound of ${(v.baselineUpper * 100).toFixed(1)}%)`
+        : ''),
     figures: {
       attempts: v.attempts,
       failed: v.failed,
@@ -163,6 +276,12 @@ function trigger(ctx: Ctx, fromMs: number, toMs: number, v: Verdict, eventIds: s
       baselineAttempts: v.baseline?.attempts ?? 0,
       baselineFailed: v.baseline?.failed ?? 0,
       baselineMultiplier: cfg.baselineMultiplier,
+      baselineBasis: v.baseline?.basis ?? 'none',
+      ...(v.payments ? { payments: v.payments.attempts, failedPayments: v.payments.failed } : {}),
+      ...(v.observedLower !== undefined ? { observedLowerBound: `${(v.observedLower * 100).toFixed(2)}%` } : {}),
+      ...(v.baselineUpper !== undefined ? { baselineUpperBound: `${(v.baselineUpper * 100).toFixed(2)}%` } : {}),
+      marginPercent: cfg.marginPercent,
+      zScore: cfg.zScore,
       windowStart: new Date(fromMs).toISOString(),
       windowEnd: new Date(toMs).toISOString(),
     },
@@ -196,16 +315,22 @@ async function evaluateEvents(ctx: Ctx, events: DetectorEvent[]): Promise<Trigge
   }
   if (windowEnds.size === 0) return [];
 
-  // Per-minute counts for every minute any candidate window covers (each read once).
+  // Per-minute counts for every minute any candidate window covers: the windows' minutes form a few
+  // contiguous ranges, each read as one series per metric.
   const perMinute = new Map<number, Counts>();
-  const needed = new Set<number>();
-  for (const end of windowEnds) for (let i = 0; i < WINDOW_MINUTES; i += 1) needed.add(end - i * BUCKET_MS);
-  const minutes = [...needed].sort((a, b) => a - b);
-  for (let i = 0; i < minutes.length; i += READ_CHUNK) {
-    const chunk = minutes.slice(i, i + READ_CHUNK);
-    const counts = await Promise.all(chunk.map((minute) => minuteCounts(ctx, minute)));
-    chunk.forEach((minute, j) => perMinute.set(minute, counts[j]!));
+  const ends = [...windowEnds].sort((a, b) => a - b);
+  let rangeFrom = ends[0]! - (WINDOW_MINUTES - 1) * BUCKET_MS;
+  let rangeTo = ends[0]! + BUCKET_MS;
+  for (const end of ends.slice(1)) {
+    const from = end - (WINDOW_MINUTES - 1) * BUCKET_MS;
+    if (from <= rangeTo) rangeTo = Math.max(rangeTo, end + BUCKET_MS);
+    else {
+      await minuteCounts(ctx, rangeFrom, rangeTo, perMinute);
+      rangeFrom = from;
+      rangeTo = end + BUCKET_MS;
+    }
   }
+  await minuteCounts(ctx, rangeFrom, rangeTo, perMinute);
 
   // Windows end at a minute with an attempt (the hour trailing a charge, in event time).
   const firing: { fromMs: number; toMs: number; verdict: Verdict }[] = [];

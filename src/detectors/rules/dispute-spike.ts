@@ -3,10 +3,21 @@
  *
  * Fires (subject: the tenant) when either holds, with windows of event time ending at the end of the
  * deciding event's one-minute bucket:
- * 1. Count: ≥ `countThreshold` (5) disputed cases over the trailing `countWindowHours` (24 h).
+ * 1. Count: ≥ `countThreshold` (5) disputed cases over the trailing `countWindowHours` (24 h), AND
+ *    more than the tenant's own dispute rate makes plausible: ≥ expected + `zScore` (4) × √expected
+ *    (a Poisson guard), where expected is the tenant's average number of cases per window over the
+ *    `rateWindowDays` (30) days before the window (the `dispute` + `efw` buckets; only the history
+ *    the tenant has, and only once it has a day of it — before that the fixed count alone decides).
+ *    The fixed count is the floor for small tenants; the guard makes the rule scale with size: a
+ *    tenant with 1,000 charges a day and a healthy 0.15 % sees 1.5 cases a day, and 5 in a day then
+ *    happens by chance about twice a month, while 8 does not.
  * 2. Rate: disputed cases ÷ successful charges over the trailing `rateWindowDays` (30 days)
  *    ≥ `ratePercent` (0.75 %), with at least `rateMinCharges` (100) successful charges and at least
- *    `rateMinDisputes` (3) cases in the window — so 1 dispute on 3 charges never fires.
+ *    `rateMinDisputes` (3) cases in the window — so 1 dispute on 3 charges never fires — and only once
+ *    the tenant's history (first stored event, webhook or backfill) covers the whole window: disputes
+ *    arrive weeks after their charges, so in a young tenant's history they would be divided by the
+ *    few charges stored so far (3 disputes on charges made before installation ÷ 214 charges of the
+ *    first hours would read 1.4 %).
  *
  * A "case" is a `charge.dispute.created` or, when `includeEarlyFraudWarnings`, a
  * `radar.early_fraud_warning.created` (Visa TC40 / Mastercard SAFE reports usually precede a fraud
@@ -21,11 +32,12 @@
  * per day within the rate window). A charge arriving late can only lower the rate, but it can lift
  * the window over `rateMinCharges`, so charge events re-check the rate the same way.
  *
- * Severity: `warning`; `critical` at 2 × `countThreshold` cases or 2 × `ratePercent`. `stillFiring`
+ * Severity: `warning`; `critical` at 2 × the count threshold in force or 2 × `ratePercent`. `stillFiring`
  * re-checks both conditions with windows ending at `ctx.now`.
  */
 import { Type } from '@sinclair/typebox';
 import { DAY_MS, HOUR_MS, type Detector, type DetectorContext, type Severity, type Trigger } from '../detector.js';
+import { KeptTriggers } from '../kept-triggers.js';
 import { BUCKET_MS, METRIC } from '../metrics.js';
 
 export interface DisputeSpikeConfig extends Record<string, unknown> {
@@ -36,6 +48,7 @@ export interface DisputeSpikeConfig extends Record<string, unknown> {
   rateMinCharges: number;
   rateMinDisputes: number;
   includeEarlyFraudWarnings: boolean;
+  zScore: number;
 }
 
 const DISPUTE = 'charge.dispute.created';
@@ -94,20 +107,40 @@ interface Finding {
   eventIds: string[];
 }
 
-async function countFinding(ctx: Ctx, end: number): Promise<Finding | undefined> {
+/** The tenant's average cases per count window over the rate window before `start`; 0 under a day of history. */
+async function expectedCases(ctx: Ctx, start: number, firstEventAt: number | undefined): Promise<{ expected: number; days: number }> {
   const c = ctx.config;
-  const cases = await countCases(ctx, end - c.countWindowHours * HOUR_MS, end);
+  if (firstEventAt === undefined) return { expected: 0, days: 0 };
+  const from = Math.max(Math.floor(firstEventAt / BUCKET_MS) * BUCKET_MS, start - c.rateWindowDays * DAY_MS);
+  if (start - from < DAY_MS) return { expected: 0, days: 0 };
+  let n = (await ctx.data.sum(METRIC.dispute, from, start)).count;
+  if (c.includeEarlyFraudWarnings) n += (await ctx.data.sum(METRIC.earlyFraudWarning, from, start)).count;
+  return { expected: (n * c.countWindowHours * HOUR_MS) / (start - from), days: (start - from) / DAY_MS };
+}
+
+async function countFinding(ctx: Ctx, end: number, firstEventAt: number | undefined): Promise<Finding | undefined> {
+  const c = ctx.config;
+  const start = end - c.countWindowHours * HOUR_MS;
+  const cases = await countCases(ctx, start, end);
   if (cases.count < c.countThreshold) return undefined;
+  const { expected, days } = await expectedCases(ctx, start, firstEventAt);
+  const threshold = Math.max(c.countThreshold, Math.ceil(expected + c.zScore * Math.sqrt(expected) - 1e-9));
+  if (cases.count < threshold) return undefined;
   return {
     condition: 'count',
-    severity: cases.count >= 2 * c.countThreshold ? 'critical' : 'warning',
-    summary: `${cases.count} disputed charges in ${c.countWindowHours} h (${cases.disputes} disputes, ${cases.warnings} early fraud warnings; threshold ${c.countThreshold})`,
+    severity: cases.count >= 2 * threshold ? 'critical' : 'warning',
+    summary:
+      `${cases.count} disputed charges in ${c.countWindowHours} h (${cases.disputes} disputes, ${cases.warnings} early fraud warnings; ` +
+      `threshold ${threshold}, usually ${expected.toFixed(1)})`,
     figures: {
       condition: 'count',
       cases: cases.count,
       disputes: cases.disputes,
       earlyFraudWarnings: cases.warnings,
-      threshold: c.countThreshold,
+      threshold,
+      countThreshold: c.countThreshold,
+      expected: expected.toFixed(2),
+      baselineDays: Math.round(days * 10) / 10,
       windowHours: c.countWindowHours,
       approximate: cases.approximate ? 'yes' : 'no',
     },
@@ -115,9 +148,11 @@ async function countFinding(ctx: Ctx, end: number): Promise<Finding | undefined>
   };
 }
 
-async function rateFinding(ctx: Ctx, end: number): Promise<Finding | undefined> {
+async function rateFinding(ctx: Ctx, end: number, firstEventAt: number | undefined): Promise<Finding | undefined> {
   const c = ctx.config;
   const from = end - c.rateWindowDays * DAY_MS;
+  // Disputes trail their charges by weeks: a window the history does not cover would divide old disputes by few charges.
+  if (firstEventAt === undefined || firstEventAt > from) return undefined;
   const charges = (await ctx.data.sum(METRIC.chargeSucceeded, from, end)).count;
   if (charges < c.rateMinCharges) return undefined;
   const cases = await countCases(ctx, from, end);
@@ -144,34 +179,9 @@ async function rateFinding(ctx: Ctx, end: number): Promise<Finding | undefined> 
   };
 }
 
-const SEVERITY_ORDER: Record<Severity, number> = { info: 1, warning: 2, critical: 3 };
-
-/**
- * A batch can fire at many window ends; per condition it keeps the earliest, the latest and the most
- * severe trigger. They merge into one incident anyway; the latest is kept because it is the one most
- * likely to be live (deciding events inside the live horizon), the most severe for escalation.
- */
-class KeptTriggers {
-  private readonly byKey = new Map<string, { first: Trigger; last: Trigger; worst: Trigger }>();
-
-  offer(key: string, t: Trigger): void {
-    const k = this.byKey.get(key);
-    if (!k) return void this.byKey.set(key, { first: t, last: t, worst: t });
-    if (t.at < k.first.at) k.first = t;
-    if (t.at >= k.last.at) k.last = t;
-    if (SEVERITY_ORDER[t.severity] > SEVERITY_ORDER[k.worst.severity]) k.worst = t;
-  }
-
-  triggers(): Trigger[] {
-    const out = new Set<Trigger>();
-    for (const { first, last, worst } of this.byKey.values()) for (const t of [first, worst, last]) out.add(t);
-    return [...out].sort((a, b) => a.at - b.at);
-  }
-}
-
 export const disputeSpike: Detector<DisputeSpikeConfig> = {
   name: 'dispute_spike',
-  description: 'Disputes (with early fraud warnings) over 24 h above a count, or a 30-day dispute rate above a share of successful charges.',
+  description: 'Disputes (with early fraud warnings) over 24 h above a count and the tenant’s usual rate, or a 30-day dispute rate above a share of successful charges.',
   configSchema: Type.Object(
     {
       countThreshold: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
@@ -181,6 +191,7 @@ export const disputeSpike: Detector<DisputeSpikeConfig> = {
       rateMinCharges: Type.Integer({ minimum: 1, maximum: 100_000_000 }),
       rateMinDisputes: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
       includeEarlyFraudWarnings: Type.Boolean(),
+      zScore: Type.Number({ minimum: 0, maximum: 20 }),
     },
     { additionalProperties: false },
   ),
@@ -192,6 +203,7 @@ export const disputeSpike: Detector<DisputeSpikeConfig> = {
     rateMinCharges: 100,
     rateMinDisputes: 3,
     includeEarlyFraudWarnings: true,
+    zScore: 4,
   },
   eventTypes: [DISPUTE, EFW, ...CHARGE_EVENT_TYPES],
 
@@ -253,15 +265,16 @@ export const disputeSpike: Detector<DisputeSpikeConfig> = {
       for (const end of perDay.values()) if (!fullPoints.has(end) && !countPoints.has(end)) ratePoints.add(end);
     }
 
+    const firstEventAt = await ctx.data.firstEventAt();
     const kept = new KeptTriggers();
     for (const end of [...new Set([...fullPoints.keys(), ...countPoints, ...ratePoints])].sort((a, b) => a - b)) {
       const deciding = [...(fullPoints.get(end) ?? [])];
       const findings: Finding[] = [];
       if (fullPoints.has(end) || countPoints.has(end)) {
-        const f = await countFinding(ctx, end);
+        const f = await countFinding(ctx, end, firstEventAt);
         if (f) findings.push(f);
       }
-      const r = await rateFinding(ctx, end);
+      const r = await rateFinding(ctx, end, firstEventAt);
       if (r) findings.push(r);
       for (const f of findings) {
         kept.offer(f.condition, {
@@ -279,7 +292,8 @@ export const disputeSpike: Detector<DisputeSpikeConfig> = {
   },
 
   async stillFiring(ctx) {
-    if (await countFinding(ctx, ctx.now)) return true;
-    return (await rateFinding(ctx, ctx.now)) !== undefined;
+    const firstEventAt = await ctx.data.firstEventAt();
+    if (await countFinding(ctx, ctx.now, firstEventAt)) return true;
+    return (await rateFinding(ctx, ctx.now, firstEventAt)) !== undefined;
   },
 };

@@ -9,8 +9,12 @@
  * Fires (subject: the tenant) when the window's `subscription.created` count (one per
  * `customer.subscription.created` event) is below BOTH
  *   - `thresholdPercent` (50 %) of the baseline, and
- *   - baseline − `zScore` (3) × √baseline — a Poisson guard, so a tenant that averages 12 new
- *     subscriptions a day is not paged for a day with 5, which happens by chance every few weeks;
+ *   - baseline − `zScore` (3) × spread, where the spread is √(max(baseline, s²) × (1 + 1/weeks)):
+ *     Poisson noise or, when larger, the variance s² the same hours actually showed across the
+ *     baseline weeks (sign-ups swing from week to week more than Poisson), widened because the
+ *     baseline is an average of only a few weeks. So a tenant that averages 12 new subscriptions a day
+ *     is not paged for a day with 5, and one whose same weekday saw 18, 26, 27 and 30 is not paged for
+ *     10 — both happen by chance;
  * where the baseline is the average count of the same window (same weekday and hours) in each of the
  * previous `baselineWeeks` (4) weeks, from the bucket metrics.
  *
@@ -29,6 +33,7 @@
 import { Type } from '@sinclair/typebox';
 import { HOUR_MS, MINUTE_MS, WEEK_MS, type Detector, type DetectorContext, type Severity, type Trigger } from '../detector.js';
 import { METRIC } from '../metrics.js';
+import { countSpread } from '../statistics.js';
 
 export interface NewSubscriptionDropConfig extends Record<string, unknown> {
   thresholdPercent: number;
@@ -69,7 +74,7 @@ async function assess(ctx: Ctx): Promise<Assessment | undefined> {
   if (baseline < c.minBaseline) return undefined;
 
   const count = (await ctx.data.sum(METRIC.subscriptionCreated, start, end)).count;
-  const limit = Math.min((baseline * c.thresholdPercent) / 100, baseline - c.zScore * Math.sqrt(baseline));
+  const limit = Math.min((baseline * c.thresholdPercent) / 100, baseline - c.zScore * countSpread(weekly, baseline));
   const firing = count < limit;
   const severity: Severity = count < limit / 2 ? 'critical' : 'warning';
   return { start, end, count, baseline, weekly, limit, firing, severity };

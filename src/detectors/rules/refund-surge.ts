@@ -5,18 +5,36 @@
  * 1. Ratio, per currency: over the trailing `ratioWindowHours` (24 h) of event time,
  *    refunded amount ÷ captured amount ≥ `ratioPercent` (10 %), from the `refund:<cur>` and
  *    `charge.captured:<cur>` buckets (refunds counted once per refund object, never from the cumulative
- *    `amount_refunded`). Minimum volume: at least `minCapturedCount` captured charges AND at least
- *    `minRefundCount` refunds in that currency and window — a count, because a minimum amount means
- *    nothing across currencies. Currencies are never mixed: a 50,000 JPY refund is compared only with
- *    JPY captures; USD figures are untouched by it.
+ *    `amount_refunded`). The refunds of a day belong to earlier days' charges and amounts are heavy
+ *    tailed, so on a small segment one refunded annual order moves the ratio by several points. Hence:
+ *    - minimum volume: at least `minCapturedCount` (50) captured charges AND at least `minRefundCount`
+ *      (5) refunds in that currency and window — counts, because a minimum amount means nothing
+ *      across currencies;
+ *    - the ratio must hold WITHOUT the window's largest refund (one big refund is not a surge; read
+ *      from the refund objects of the window's refund events, deduplicated by refund id; skipped if
+ *      the window holds more refund events than the detector reads at once);
+ *    - the window's captured amount must be at least `minCapturedSharePercent` (50 %) of the
+ *      currency's average captured amount per window over the previous `burstBaselineDays` (7) days
+ *      the tenant has history for (with under a day of it, no such check): when sales collapse,
+ *      ordinary refunds of earlier sales make any ratio high — that is revenue_drop's finding.
+ *    Currencies are never mixed: a 50,000 JPY refund is compared only with JPY captures; USD figures
+ *    are untouched by it.
  * 2. Burst ("the refund storm at 2 AM"): the number of refunds (all currencies — a count, not money)
  *    in the trailing `burstWindowMinutes` (15 min) is ≥ `burstMinCount` (5) AND ≥ `burstMultiplier`
- *    (5×) the average count per 15-minute slot over the previous `burstBaselineDays` (7 days). The
- *    average is taken over the history the tenant actually has (from its first stored event), so a
- *    young tenant's baseline is not diluted by days it did not exist.
+ *    (5×) the average count per 15-minute slot over the previous `burstBaselineDays` (7 days) AND
+ *    ≥ `burstPeakMultiplier` (2×) the busiest 15 minutes of those days. The average and the peak are
+ *    taken over the history the tenant actually has (from its first stored event), so a young
+ *    tenant's baseline is not diluted by days it did not exist. The peak guard is there because
+ *    refunds are not spread over the day: a support team refunding in office hours runs at several
+ *    times the all-day average, and 5 refunds in its busiest quarter hour are ordinary; a storm is
+ *    well above anything the tenant did in the past week.
  *
  * Windows end at the end of the one-minute bucket of the deciding event (its Stripe `created`), never
- * at arrival time. Evaluation points are the minutes of the refunds in the batch and, because arrival
+ * at arrival time. Evaluation points are the minutes of the refunds in the batch — for a charge event
+ * that lists the charge's refunds (API versions before 2022-11-15 send `charge.refunded` with the
+ * cumulative list), only the event's own time and its NEWEST refund: the older refunds came with their
+ * own events and were judged then, so a second partial refund never re-judges (and re-opens) a window
+ * that ended days earlier at the first one — and, because arrival
  * order is not event order, the windows that a late event joins: the stored refunds within the burst
  * window after a late refund, and (one point per hour at most) the refunds within the ratio window
  * after a late refund or a late charge — a late charge can lift a currency over the minimum volume. Redeliveries never reach the
@@ -28,6 +46,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { HOUR_MS, MINUTE_MS, type BucketSum, type Detector, type DetectorContext, type DetectorEvent, type Severity, type Trigger } from '../detector.js';
+import { KeptTriggers } from '../kept-triggers.js';
 import { BUCKET_MS, METRIC } from '../metrics.js';
 
 export interface RefundSurgeConfig extends Record<string, unknown> {
@@ -39,16 +58,23 @@ export interface RefundSurgeConfig extends Record<string, unknown> {
   burstBaselineDays: number;
   burstMultiplier: number;
   burstMinCount: number;
+  burstPeakMultiplier: number;
+  minCapturedSharePercent: number;
 }
 
 const REFUND_EVENT_TYPES = ['refund.created', 'refund.updated', 'charge.refund.updated', 'charge.refunded'] as const;
 const CHARGE_EVENT_TYPES = ['charge.succeeded', 'charge.captured'] as const;
 const EVIDENCE_LIMIT = 50;
 const LATE_SCAN_LIMIT = 500;
+/** Refund events read at once to find a window's largest refund. */
+const LARGEST_SCAN_LIMIT = 5_000;
+/** Refund statuses that move money back (as the store counts them). */
+const COUNTED_STATUSES = new Set(['succeeded', 'pending', 'requires_action']);
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const int = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) ? v : null);
+const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
 type Ctx = DetectorContext<RefundSurgeConfig>;
 
 /**
@@ -73,13 +99,58 @@ interface RatioFinding {
   currency: string;
   refunded: number;
   refundCount: number;
+  largestRefund: number | undefined;
   captured: number;
   capturedCount: number;
+  usualCaptured: number | undefined;
   ratePercent: number;
   severity: Severity;
 }
 
-async function ratioFindings(ctx: Ctx, end: number): Promise<RatioFinding[]> {
+/** The refund objects an event carries (a refund, or a charge's refunds list), by id. */
+function refundObjects(e: DetectorEvent): Json[] {
+  const o = e.object;
+  if (o.object === 'refund') return [o];
+  if (o.object === 'charge' && isObject(o.refunds) && Array.isArray(o.refunds.data)) return o.refunds.data.filter((r): r is Json => isObject(r) && r.object === 'refund');
+  return [];
+}
+
+/**
+ * The largest counted refund in `currency` created in [from, to), from the window's refund events
+ * (each refund object once, its newest state); undefined when there are too many events to read.
+ */
+async function largestRefund(ctx: Ctx, currency: string, from: number, to: number): Promise<number | undefined> {
+  const events = await ctx.data.events({ types: [...REFUND_EVENT_TYPES], since: Math.floor(from / 1000), until: Math.ceil(to / 1000) + 1, limit: LARGEST_SCAN_LIMIT });
+  if (events.length >= LARGEST_SCAN_LIMIT) return undefined;
+  const newest = new Map<string, { asOf: number; amount: number; counted: boolean }>();
+  for (const e of events) {
+    for (const r of refundObjects(e)) {
+      const id = str(r.id);
+      const amount = int(r.amount);
+      const created = int(r.created) ?? e.created;
+      if (!id || amount === null || str(r.currency)?.toLowerCase() !== currency) continue;
+      if (created * 1000 < from || created * 1000 >= to) continue;
+      const prev = newest.get(id);
+      if (prev && prev.asOf > e.created) continue;
+      newest.set(id, { asOf: e.created, amount, counted: COUNTED_STATUSES.has(str(r.status) ?? 'succeeded') });
+    }
+  }
+  let max = 0;
+  for (const r of newest.values()) if (r.counted) max = Math.max(max, r.amount);
+  return max;
+}
+
+/** The currency's average captured amount per window over the days before `from` (history only); undefined under a day. */
+async function usualCapturedPerWindow(ctx: Ctx, currency: string, from: number, firstEventAt: number | undefined): Promise<number | undefined> {
+  const c = ctx.config;
+  if (firstEventAt === undefined) return undefined;
+  const baseFrom = Math.max(Math.floor(firstEventAt / BUCKET_MS) * BUCKET_MS, from - c.burstBaselineDays * 24 * HOUR_MS);
+  if (from - baseFrom < 24 * HOUR_MS) return undefined;
+  const base = await ctx.data.sum(`${METRIC.chargeCapturedPrefix}${currency}`, baseFrom, from);
+  return (base.amount * c.ratioWindowHours * HOUR_MS) / (from - baseFrom);
+}
+
+async function ratioFindings(ctx: Ctx, end: number, firstEventAt: number | undefined): Promise<RatioFinding[]> {
   const c = ctx.config;
   const from = end - c.ratioWindowHours * HOUR_MS;
   const refunds = await perCurrency(ctx, METRIC.refundPrefix, from, end);
@@ -92,13 +163,19 @@ async function ratioFindings(ctx: Ctx, end: number): Promise<RatioFinding[]> {
     if (cap.count < c.minCapturedCount || r.count < c.minRefundCount) continue;
     // refunded / captured ≥ p %  ⇔  refunded × 100 ≥ p × captured (same currency, integer minor units)
     if (r.amount * 100 < c.ratioPercent * cap.amount) continue;
+    const largest = await largestRefund(ctx, currency, from, end);
+    if (largest !== undefined && (r.amount - largest) * 100 < c.ratioPercent * cap.amount) continue;
+    const usual = await usualCapturedPerWindow(ctx, currency, from, firstEventAt);
+    if (usual !== undefined && cap.amount * 100 < c.minCapturedSharePercent * usual) continue;
     const severity: Severity = r.amount * 100 >= 2 * c.ratioPercent * cap.amount ? 'critical' : 'warning';
     out.push({
       currency,
       refunded: r.amount,
       refundCount: r.count,
+      largestRefund: largest,
       captured: cap.amount,
       capturedCount: cap.count,
+      usualCaptured: usual,
       ratePercent: (r.amount * 100) / cap.amount,
       severity,
     });
@@ -110,8 +187,28 @@ interface BurstFinding {
   count: number;
   byCurrency: Map<string, number>;
   baselineAverage: number;
+  baselinePeak: number;
   threshold: number;
   severity: Severity;
+}
+
+/** The most refunds (all currencies) in any window of `windowMs` within [from, to), from per-minute buckets. */
+async function busiestWindow(ctx: Ctx, from: number, to: number, windowMs: number): Promise<number> {
+  const perMinute = new Map<number, number>();
+  for (const [metric, sum] of await ctx.data.sumByPrefix(METRIC.refundPrefix, from, to)) {
+    if (sum.count === 0) continue;
+    for (const b of await ctx.data.series(metric, from, to)) perMinute.set(b.bucketStart, (perMinute.get(b.bucketStart) ?? 0) + b.count);
+  }
+  const minutes = [...perMinute.keys()].sort((a, b) => a - b);
+  let peak = 0;
+  let inWindow = 0;
+  let lo = 0;
+  for (const m of minutes) {
+    inWindow += perMinute.get(m)!;
+    while (minutes[lo]! <= m - windowMs) inWindow -= perMinute.get(minutes[lo++]!)!;
+    peak = Math.max(peak, inWindow);
+  }
+  return peak;
 }
 
 async function burstFinding(ctx: Ctx, end: number, firstEventAt: number | undefined): Promise<BurstFinding | undefined> {
@@ -138,10 +235,13 @@ async function burstFinding(ctx: Ctx, end: number, firstEventAt: number | undefi
     const slots = Math.max(1, (start - baseFrom) / windowMs);
     baselineAverage = baseCount / slots;
   }
-  const threshold = Math.max(c.burstMinCount, baselineAverage * c.burstMultiplier);
+  let threshold = Math.max(c.burstMinCount, baselineAverage * c.burstMultiplier);
+  if (count < threshold) return undefined;
+  const baselinePeak = baseFrom < start ? await busiestWindow(ctx, baseFrom, start, windowMs) : 0;
+  threshold = Math.max(threshold, baselinePeak * c.burstPeakMultiplier);
   if (count < threshold) return undefined;
   const severity: Severity = count >= 2 * threshold ? 'critical' : 'warning';
-  return { count, byCurrency, baselineAverage, threshold, severity };
+  return { count, byCurrency, baselineAverage, baselinePeak, threshold, severity };
 }
 
 async function evidence(ctx: Ctx, from: number, end: number, currency?: string): Promise<string[]> {
@@ -176,6 +276,8 @@ async function ratioTrigger(ctx: Ctx, end: number, f: RatioFinding, deciding: st
       refundCount: f.refundCount,
       capturedAmount: f.captured,
       capturedCount: f.capturedCount,
+      ...(f.largestRefund !== undefined ? { largestRefundAmount: f.largestRefund } : {}),
+      ...(f.usualCaptured !== undefined ? { usualCapturedAmount: Math.round(f.usualCaptured) } : {}),
       refundRatePercent: fmtRate(f.ratePercent),
       thresholdPercent: c.ratioPercent,
       windowHours: c.ratioWindowHours,
@@ -192,6 +294,7 @@ async function burstTrigger(ctx: Ctx, end: number, f: BurstFinding, deciding: st
     refundCount: f.count,
     windowMinutes: c.burstWindowMinutes,
     baselineAveragePerWindow: fmtRate(f.baselineAverage),
+    baselinePeakPerWindow: f.baselinePeak,
     threshold: fmtRate(f.threshold),
     multiplier: c.burstMultiplier,
     minCount: c.burstMinCount,
@@ -203,52 +306,27 @@ async function burstTrigger(ctx: Ctx, end: number, f: BurstFinding, deciding: st
     severity: f.severity,
     summary:
       `${f.count} refunds in ${c.burstWindowMinutes} minutes, against a usual ${fmtRate(f.baselineAverage)} per ${c.burstWindowMinutes} minutes ` +
-      `(threshold ${fmtRate(f.threshold)})`,
+      `and at most ${f.baselinePeak} in the busiest ${c.burstWindowMinutes} minutes of the previous days (threshold ${fmtRate(f.threshold)})`,
     figures,
     eventIds: [...new Set([...deciding, ...(await evidence(ctx, end - c.burstWindowMinutes * MINUTE_MS, end))])],
     at: end,
   };
 }
 
-/** The Stripe `created` (ms) of every refund an event carries, plus the event's own time. */
+/**
+ * Evaluation times (ms) of a refund event: its own time and the Stripe `created` of the refund it
+ * announces. A charge's refunds list is cumulative (every earlier refund again), so only its newest
+ * refund is new: the others were judged when their own events came.
+ */
 function refundTimes(e: DetectorEvent): number[] {
   const times = [e.created * 1000];
-  const o = e.object;
-  if (o.object === 'refund') {
-    const t = int(o.created);
-    if (t !== null) times.push(t * 1000);
-  } else if (o.object === 'charge' && isObject(o.refunds) && Array.isArray(o.refunds.data)) {
-    for (const r of o.refunds.data) {
-      const t = isObject(r) ? int(r.created) : null;
-      if (t !== null) times.push(t * 1000);
-    }
+  let newest: number | null = null;
+  for (const r of refundObjects(e)) {
+    const t = int(r.created);
+    if (t !== null && (newest === null || t > newest)) newest = t;
   }
+  if (newest !== null && newest * 1000 !== times[0]) times.push(newest * 1000);
   return times;
-}
-
-const SEVERITY_ORDER: Record<Severity, number> = { info: 1, warning: 2, critical: 3 };
-
-/**
- * A batch can fire at many window ends; per condition it keeps the earliest, the latest and the most
- * severe trigger. They merge into one incident anyway; the latest is kept because it is the one most
- * likely to be live (deciding events inside the live horizon), the most severe for escalation.
- */
-class KeptTriggers {
-  private readonly byKey = new Map<string, { first: Trigger; last: Trigger; worst: Trigger }>();
-
-  offer(key: string, t: Trigger): void {
-    const k = this.byKey.get(key);
-    if (!k) return void this.byKey.set(key, { first: t, last: t, worst: t });
-    if (t.at < k.first.at) k.first = t;
-    if (t.at >= k.last.at) k.last = t;
-    if (SEVERITY_ORDER[t.severity] > SEVERITY_ORDER[k.worst.severity]) k.worst = t;
-  }
-
-  triggers(): Trigger[] {
-    const out = new Set<Trigger>();
-    for (const { first, last, worst } of this.byKey.values()) for (const t of [first, worst, last]) out.add(t);
-    return [...out].sort((a, b) => a.at - b.at);
-  }
 }
 
 export const refundSurge: Detector<RefundSurgeConfig> = {
@@ -264,18 +342,22 @@ export const refundSurge: Detector<RefundSurgeConfig> = {
       burstBaselineDays: Type.Integer({ minimum: 1, maximum: 28 }),
       burstMultiplier: Type.Number({ minimum: 1, maximum: 1000 }),
       burstMinCount: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+      burstPeakMultiplier: Type.Number({ minimum: 0, maximum: 100 }),
+      minCapturedSharePercent: Type.Number({ minimum: 0, maximum: 100 }),
     },
     { additionalProperties: false },
   ),
   defaults: {
     ratioPercent: 10,
     ratioWindowHours: 24,
-    minCapturedCount: 20,
-    minRefundCount: 3,
+    minCapturedCount: 50,
+    minRefundCount: 5,
     burstWindowMinutes: 15,
     burstBaselineDays: 7,
     burstMultiplier: 5,
     burstMinCount: 5,
+    burstPeakMultiplier: 2,
+    minCapturedSharePercent: 50,
   },
   eventTypes: [...new Set<string>([...REFUND_EVENT_TYPES, ...CHARGE_EVENT_TYPES])],
 
@@ -336,12 +418,12 @@ export const refundSurge: Detector<RefundSurgeConfig> = {
     }
     if (fullPoints.size === 0 && followPoints.size === 0 && ratioPoints.size === 0) return [];
 
-    const firstEventAt = fullPoints.size + followPoints.size > 0 ? await ctx.data.firstEventAt() : undefined;
+    const firstEventAt = await ctx.data.firstEventAt();
     const kept = new KeptTriggers();
     const points = [...new Set([...fullPoints.keys(), ...followPoints, ...ratioPoints])].sort((a, b) => a - b);
     for (const end of points) {
       const deciding = [...(fullPoints.get(end) ?? [])];
-      for (const f of await ratioFindings(ctx, end)) kept.offer(`ratio:${f.currency}`, await ratioTrigger(ctx, end, f, deciding));
+      for (const f of await ratioFindings(ctx, end, firstEventAt)) kept.offer(`ratio:${f.currency}`, await ratioTrigger(ctx, end, f, deciding));
       if (fullPoints.has(end) || followPoints.has(end)) {
         const b = await burstFinding(ctx, end, firstEventAt);
         if (b) kept.offer('burst', await burstTrigger(ctx, end, b, deciding));
@@ -351,8 +433,9 @@ export const refundSurge: Detector<RefundSurgeConfig> = {
   },
 
   async stillFiring(ctx) {
-    if ((await ratioFindings(ctx, ctx.now)).length > 0) return true;
-    return (await burstFinding(ctx, ctx.now, await ctx.data.firstEventAt())) !== undefined;
+    const firstEventAt = await ctx.data.firstEventAt();
+    if ((await ratioFindings(ctx, ctx.now, firstEventAt)).length > 0) return true;
+    return (await burstFinding(ctx, ctx.now, firstEventAt)) !== undefined;
   },
 };
 
