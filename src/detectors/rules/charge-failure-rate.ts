@@ -101,10 +101,6 @@ const FALLBACK_DAYS = 7;
 /** Charge events read at once to count a window's payments. */
 const PAYMENT_SCAN_LIMIT = 5_000;
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const idOf = (v: unknown): string | null => (isObject(v) ? (typeof v.id === 'string' ? v.id : null) : typeof v === 'string' && v.length > 0 ? v : null);
-
 type Ctx = DetectorContext<ChargeFailureRateConfig>;
 
 interface Counts {
@@ -205,7 +201,8 @@ function aboveBaseline(cfg: ChargeFailureRateConfig, c: Counts, baseline: Counts
  * window holds more charge events than are read at once (at such volume retries cannot move the rate).
  */
 async function paymentCounts(ctx: Ctx, fromMs: number, toMs: number): Promise<Counts | undefined> {
-  const events = await ctx.data.events({
+  // Keys only: a charge's stored refId is its payment intent, so no payload is read or parsed.
+  const events = await ctx.data.eventKeys({
     types: ['charge.failed', 'charge.succeeded'],
     since: Math.floor(fromMs / 1000),
     until: Math.ceil(toMs / 1000),
@@ -216,7 +213,7 @@ async function paymentCounts(ctx: Ctx, fromMs: number, toMs: number): Promise<Co
   for (const e of events) {
     const created = e.created * 1000;
     if (created < fromMs || created >= toMs) continue;
-    const key = idOf(e.object.payment_intent) ?? e.objectId ?? e.eventId;
+    const key = e.refId ?? e.objectId ?? e.eventId;
     const p = payments.get(key) ?? { failed: false, succeeded: false };
     if (e.type === 'charge.failed') p.failed = true;
     else p.succeeded = true;
@@ -291,7 +288,7 @@ function trigger(ctx: Ctx, fromMs: number, toMs: number, v: Verdict, eventIds: s
 }
 
 async function failedEventIds(ctx: Ctx, fromMs: number, toMs: number): Promise<string[]> {
-  const events = await ctx.data.events({
+  const events = await ctx.data.eventKeys({
     types: ['charge.failed'],
     since: Math.floor(fromMs / 1000),
     until: Math.ceil(toMs / 1000),
