@@ -108,6 +108,16 @@ export class KyselyReconciliationStore implements ReconciliationStore {
       if (query.status) q = q.where('status', '=', query.status);
       if (query.mappingId) q = q.where('mapping_id', '=', query.mappingId);
       if (query.customerRef) q = q.where('customer_ref', '=', query.customerRef);
+      const after = query.after;
+      if (after) {
+        q = q.where((eb) =>
+          eb.or([
+            eb('period_start', '<', after.periodStart),
+            eb.and([eb('period_start', '=', after.periodStart), eb('mapping_id', '>', after.mappingId)]),
+            eb.and([eb('period_start', '=', after.periodStart), eb('mapping_id', '=', after.mappingId), eb('customer_ref', '>', after.customerRef)]),
+          ]),
+        );
+      }
       const rows = await q.orderBy('period_start', 'desc').orderBy('mapping_id').orderBy('customer_ref').limit(query.limit).execute();
       return rows.map(rowToResult);
     });

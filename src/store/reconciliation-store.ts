@@ -94,6 +94,8 @@ export interface ResultQuery {
   status?: ReconcileStatus;
   mappingId?: string;
   customerRef?: string;
+  /** Continue after this row, in the report's order (period start newest first, then mapping, customer). */
+  after?: { periodStart: number; mappingId: string; customerRef: string };
   limit: number;
 }
 

@@ -106,6 +106,19 @@ for (const dialect of DIALECTS) {
       expect(lines).toHaveLength(4);
 
       expect((await s.request('GET', '/v1/reconciliation?period=someday')).status).toBe(400);
+
+      // Pages of one, following nextCursor, give every row once in the report's order.
+      const all = (await s.request('GET', '/v1/reconciliation?period=2026-11')).body;
+      expect(all.nextCursor).toBeNull();
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: any = (await s.request('GET', `/v1/reconciliation?period=2026-11&limit=1${cursor ? `&cursor=${cursor}` : ''}`)).body;
+        seen.push(...page.results.map((r: any) => r.customerRef));
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(seen).toEqual(all.results.map((r: any) => r.customerRef));
+      expect((await s.request('GET', '/v1/reconciliation?cursor=bm9wZQ')).status).toBe(400);
       expect((await s.request('GET', '/v1/reconciliation/runs')).body.runs.length).toBeGreaterThanOrEqual(5);
     });
 

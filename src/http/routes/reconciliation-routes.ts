@@ -4,6 +4,7 @@ import { requireAccess, tenantOf } from '../auth.js';
 import { bearerAuth, errorResponses, IdParams, TenantQuery, type WithId } from '../schemas.js';
 import type { Services } from '../services.js';
 import { actorOf } from './metering-http.js';
+import { AppError } from '../../shared/app-error.js';
 import { periodRange } from '../../reconciliation/period-query.js';
 import { correctionView, parityView, epsilonView, resultView, resultsToCsv, runView } from '../../reconciliation/reconciliation-view.js';
 import { correctionDecided, correctionNotFound } from '../../reconciliation/reconciliation-errors.js';
@@ -33,7 +34,8 @@ const ReportQuery = Type.Object(
     mappingId: Type.Optional(Type.String({ maxLength: 64 })),
     customerRef: Type.Optional(Type.String({ maxLength: 255 })),
     format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')])),
-    limit: LIMIT,
+    cursor: Type.Optional(Type.String({ maxLength: 400, description: 'nextCursor of the previous page' })),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$', description: 'JSON 1–1000 (default 200); CSV 1–50000 (default 50000)' })),
   },
   { additionalProperties: false },
 );
@@ -60,6 +62,21 @@ const ParityQuery = Type.Object(
 const DecisionBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false });
 
 const limitOf = (raw: string | undefined) => Math.min(Math.max(raw === undefined ? 200 : Number(raw), 1), 1000);
+
+/** The report's position as an opaque string: period start, mapping and customer of the last row. */
+function encodeResultCursor(r: { periodStart: number; mappingId: string; customerRef: string }): string {
+  return Buffer.from(JSON.stringify([r.periodStart, r.mappingId, r.customerRef])).toString('base64url');
+}
+
+function decodeResultCursor(cursor: string): { periodStart: number; mappingId: string; customerRef: string } {
+  try {
+    const [periodStart, mappingId, customerRef] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (Number.isSafeInteger(periodStart) && typeof mappingId === 'string' && typeof customerRef === 'string') return { periodStart: periodStart as number, mappingId, customerRef };
+  } catch {
+    // fall through to the one error below
+  }
+  throw new AppError('validation_failed', 'cursor is not a nextCursor this endpoint returned');
+}
 
 /** Local totals against Stripe's meter summaries, their proposed corrections, and invoice parity. */
 export async function reconciliationRoutes(app: FastifyInstance, services: Services): Promise<void> {
@@ -106,18 +123,24 @@ export async function reconciliationRoutes(app: FastifyInstance, services: Servi
     const q = request.query;
     const tenantId = tenantOf(request, q.tenantId);
     const range = periodRange({ period: q.period, since: q.since, until: q.until }, services.clock.now());
-    const results = await store.listResults(tenantId, {
+    const wantsCsv = q.format === 'csv' || (q.format === undefined && (request.headers.accept ?? '').includes('text/csv'));
+    // A CSV is an export: one file, up to 50,000 rows. JSON pages with a cursor.
+    const limit = wantsCsv ? Math.min(Math.max(q.limit === undefined ? 50_000 : Number(q.limit), 1), 50_000) : limitOf(q.limit);
+    const rows = await store.listResults(tenantId, {
       ...range,
       ...(q.status ? { status: q.status as ReconcileStatus } : {}),
       ...(q.mappingId ? { mappingId: q.mappingId } : {}),
       ...(q.customerRef ? { customerRef: q.customerRef } : {}),
-      limit: limitOf(q.limit),
+      ...(q.cursor ? { after: decodeResultCursor(q.cursor) } : {}),
+      limit: limit + 1,
     });
-    const wantsCsv = q.format === 'csv' || (q.format === undefined && (request.headers.accept ?? '').includes('text/csv'));
+    const results = rows.slice(0, limit);
+    const last = rows.length > limit ? results[results.length - 1] : undefined;
     if (wantsCsv) {
+      if (last) reply.header('x-next-cursor', encodeResultCursor(last));
       return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="reconciliation.csv"').send(resultsToCsv(results));
     }
-    return { results: results.map(resultView), epsilon: epsilonView(services.config.reconciliation.epsilonPpm) };
+    return { results: results.map(resultView), nextCursor: last ? encodeResultCursor(last) : null, epsilon: epsilonView(services.config.reconciliation.epsilonPpm) };
   });
 
   app.get<{ Querystring: Static<typeof TenantQuery> }>('/v1/reconciliation/runs', {
