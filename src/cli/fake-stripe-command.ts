@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { startFakeStripe, type FakeStripe } from '../fake-stripe/index.js';
+import type { FakeStripe } from '../fake-stripe/index.js';
 import { ALL_FAULT_KINDS, type FaultKind, type FaultPlan } from '../fake-stripe/faults.js';
 import { CliExit, type CliIo } from './cli-io.js';
 
@@ -33,6 +33,8 @@ export function registerFakeStripeCommand(program: Command, io: CliIo, stopSigna
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65_535) return fail(io, `--port must be an integer 0..65535, got "${opts.port}"`);
       const faults = parseFaults(io, opts);
+      // Loaded here, not at start-up: `meterwatch serve` should not carry the fake's ~10 MB.
+      const { startFakeStripe } = await import('../fake-stripe/index.js');
       const fake: FakeStripe = await startFakeStripe({
         host: opts.host,
         port,
