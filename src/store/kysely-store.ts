@@ -604,26 +604,5 @@ function rowToEventKey(r: Omit<Selectable<Database['billing_events']>, 'payload'
 }
 
 function rowToEvent(r: Selectable<Database['billing_events']>): BillingEventRecord {
-  return {
-    seq: Number(r.seq),
-    tenantId: r.tenant_id,
-    eventId: r.event_id,
-    type: r.type,
-    created: Number(r.created),
-    livemode: Number(r.livemode) === 1,
-    apiVersion: r.api_version,
-    account: r.account,
-    objectType: r.object_type,
-    objectId: r.object_id,
-    customer: r.customer,
-    amount: r.amount === null ? null : Number(r.amount),
-    currency: r.currency,
-    status: r.status,
-    refId: r.ref_id,
-    source: r.source as BillingEventRecord['source'],
-    anomalyScore: Number(r.anomaly_score),
-    flagged: Number(r.flagged) === 1,
-    receivedAt: Number(r.received_at),
-    payload: r.payload,
-  };
+  return { ...rowToEventKey(r), payload: r.payload };
 }
