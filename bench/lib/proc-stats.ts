@@ -32,6 +32,33 @@ export function processCpuSeconds(pid: number): number | undefined {
   }
 }
 
+/**
+ * CPU seconds per thread of a process, by thread name (`comm`). The main (event-loop) thread is the
+ * one whose id is the pid, reported as "main"; Node's own threads (libuv pool, V8 workers, our
+ * worker threads) keep their kernel names.
+ */
+export function threadCpuSeconds(pid: number): Map<string, number> {
+  const threads = new Map<string, number>();
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return threads;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = Number(tid) === pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cpu = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+      threads.set(name, (threads.get(name) ?? 0) + cpu);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return threads;
+}
+
 /** Busy and total CPU seconds of the whole machine, all cores summed (from /proc/stat). */
 export function machineCpuSeconds(): { busy: number; total: number } | undefined {
   try {
@@ -56,6 +83,11 @@ export interface CpuWindowResult {
   otherCores: number | undefined;
   /** The busiest other processes during the window (name and cores), and CPU not charged to any process (softirq…). */
   topOthers: { name: string; cores: number }[];
+  /**
+   * The server's CPU seconds during the window per thread name ("main" = the event loop). Threads
+   * that exited during the window are missing, so the sum can be below serverCores × wall.
+   */
+  serverThreads: Record<string, number>;
 }
 
 /** CPU seconds of every process, keyed by pid, with its command name. */
@@ -92,9 +124,11 @@ export class CpuWindow {
   private readonly startServer: number | undefined;
   private readonly startMachine = machineCpuSeconds();
   private readonly startProcesses = allProcesses();
+  private readonly startThreads: Map<string, number>;
 
   constructor(private readonly serverPid: number | undefined) {
     this.startServer = serverPid === undefined ? undefined : processCpuSeconds(serverPid);
+    this.startThreads = serverPid === undefined ? new Map() : threadCpuSeconds(serverPid);
   }
 
   finish(): CpuWindowResult {
@@ -130,7 +164,14 @@ export class CpuWindow {
       .filter((o) => o.cores >= 0.03)
       .sort((a, b) => b.cores - a.cores)
       .slice(0, 4);
-    return { wallSeconds, machineCores, serverCores, loadGenCores, otherCores, topOthers };
+    const serverThreads: Record<string, number> = {};
+    if (this.serverPid !== undefined) {
+      for (const [name, cpu] of threadCpuSeconds(this.serverPid)) {
+        const delta = cpu - (this.startThreads.get(name) ?? 0);
+        if (delta > 0) serverThreads[name] = delta;
+      }
+    }
+    return { wallSeconds, machineCores, serverCores, loadGenCores, otherCores, topOthers, serverThreads };
   }
 }
 

@@ -111,6 +111,7 @@ export async function runWebhookScenarios(
       );
     }
     const added = storedAfter - storedBefore;
+    notes.push(cpuPerRequest(cpuResult.serverThreads, load.completed, 'webhook'));
     const verification = verifyStored(added, load);
     results.push({ key, title, status: 'ok', load, warmup, startRssMb, peakRssMb, cpu: cpuResult, verification, notes });
 
@@ -189,6 +190,23 @@ function verifyStored(added: number, load: LoadResult): { ok: boolean; detail: s
       `${n(unanswered)} requests unanswered (timeouts ${n(load.timeouts)}${load.cutShort ? ', run stopped early' : ''}) — ` +
       `${consistent ? 'consistent, nothing lost or doubled' : 'INCONSISTENT'}; ${answers}`,
   };
+}
+
+/**
+ * Server CPU per answered request, split by thread. The event loop ("main") is what one process
+ * cannot spread over cores, so its figure bounds the rate: 1 s ÷ main µs per request.
+ */
+export function cpuPerRequest(threads: Record<string, number>, requests: number, what: string): string {
+  if (requests === 0) return `server CPU per ${what}: no requests`;
+  const us = (seconds: number) => Math.round((seconds * 1e6) / requests);
+  const entries = Object.entries(threads).sort((a, b) => b[1] - a[1]);
+  const total = entries.reduce((sum, [, s]) => sum + s, 0);
+  const main = threads.main ?? 0;
+  const others = entries.filter(([name]) => name !== 'main' && us(threads[name] ?? 0) >= 1).map(([name, s]) => `${name} ${us(s)}`);
+  return (
+    `server CPU per ${what}: ${us(total)} µs (event-loop thread ${us(main)} µs → at most ~${main > 0 ? Math.round(requests / main).toLocaleString('en-US') : '∞'}/s from one event loop; ` +
+    `other threads: ${others.join(', ') || 'none'})`
+  );
 }
 
 function clamp(value: number, min: number, max: number): number {

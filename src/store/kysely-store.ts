@@ -41,6 +41,8 @@ export interface KyselyStoreOptions {
   afterClose?: () => Promise<void>;
   /** SQLite: a second, read-only connection for snapshot reads that must not block the writer. */
   openSnapshot?: SnapshotOpener;
+  /** SQLite: webhook rows are written on their own thread (see sqlite/event-writer-thread.ts). */
+  eventWriter?: { insert(rows: unknown[][]): Promise<boolean[]> };
 }
 
 /**
@@ -263,6 +265,9 @@ export class KyselyStore implements Store {
           CompiledQuery.raw(`${INSERT_EVENT_SQL} values ${tuples.join(', ')} on conflict (tenant_id, event_id) do nothing returning tenant_id, event_id`, params),
         );
         for (const row of result.rows) inserted.add(key(row.tenant_id, row.event_id));
+      } else if (this.options.eventWriter) {
+        // Positional answers: within a batch the first occurrence of a key is the one stored.
+        return this.options.eventWriter.insert(events.map(eventValues));
       } else {
         // One transaction, one cached prepared statement: the commit is shared by the whole batch.
         const placeholders = `(${EVENT_COLUMNS.map(() => '?').join(', ')})`;
@@ -564,6 +569,9 @@ const EVENT_COLUMNS = [
   'payload',
 ] as const;
 const INSERT_EVENT_SQL = `insert into billing_events (${EVENT_COLUMNS.join(', ')})`;
+
+/** One row, conflicts skipped: what the SQLite event writer thread prepares. */
+export const INSERT_ONE_EVENT_SQL = `${INSERT_EVENT_SQL} values (${EVENT_COLUMNS.map(() => '?').join(', ')}) on conflict (tenant_id, event_id) do nothing`;
 
 function eventValues(e: BillingEventInput): unknown[] {
   const row = eventToRow(e);

@@ -3,13 +3,19 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from '../schema.js';
-import { KyselyStore } from '../kysely-store.js';
+import { INSERT_ONE_EVENT_SQL, KyselyStore } from '../kysely-store.js';
+import { startEventWriterThread, type EventWriterThread } from './event-writer-thread.js';
 import { withStatementCache } from './with-statement-cache.js';
 import { startCheckpointWorker, type CheckpointWorker } from './checkpoint-worker.js';
 
 export interface SqliteStoreOptions {
   file: string;
   onError?: (operation: string, error: unknown) => void;
+  /**
+   * Helper threads (WAL checkpoints, webhook inserts) for a file database; default true. A second
+   * store opened on the same file by another thread of this process passes false: one set is enough.
+   */
+  helperThreads?: boolean;
 }
 
 /**
@@ -25,10 +31,12 @@ export function createSqliteStore(options: SqliteStoreOptions): KyselyStore {
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
   let checkpoints: CheckpointWorker | undefined;
-  if (options.file !== ':memory:') {
+  let eventWriter: EventWriterThread | undefined;
+  if (options.file !== ':memory:' && options.helperThreads !== false) {
     // Checkpoints run in a worker thread (see checkpoint-worker.ts); this is only the safety net.
     database.pragma('wal_autocheckpoint = 20000');
     checkpoints = startCheckpointWorker(options.file, 500, (error) => options.onError?.('checkpoint', error));
+    eventWriter = startEventWriterThread({ file: options.file, insertSql: INSERT_ONE_EVENT_SQL, busyTimeoutMs: 5000 });
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   // Snapshot reads (replay) go through their own read-only connection: a WAL reader sees one
@@ -43,6 +51,10 @@ export function createSqliteStore(options: SqliteStoreOptions): KyselyStore {
     dialect: 'sqlite',
     ...(options.onError ? { onError: options.onError } : {}),
     ...(openSnapshot ? { openSnapshot } : {}),
-    afterClose: async () => checkpoints?.stop(),
+    ...(eventWriter ? { eventWriter } : {}),
+    afterClose: async () => {
+      await eventWriter?.stop();
+      await checkpoints?.stop();
+    },
   });
 }
