@@ -58,7 +58,8 @@ export async function startMeterwatch(
   // Knobs for experiments (e.g. MW_DETECTOR_BUDGET_MS=0 for intake alone), passed through as given.
   for (const [k, v] of Object.entries(process.env)) if (k.startsWith('MW_') && !k.startsWith('MW_BENCH_') && v !== undefined) env[k] = v;
 
-  const nodeArgs: string[] = [];
+  // Experiments with V8/Node flags (e.g. MW_BENCH_NODE_ARGS="--max-semi-space-size=8"): appended after the production flags.
+  const nodeArgs: string[] = [...(process.env.MW_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   if (options.cpuProfileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
   if (options.sqlTimingDir && database.kind === 'sqlite') {
     nodeArgs.push('--import', pathToFileURL(distFile('bench/tools/sql-timing.js')).href);

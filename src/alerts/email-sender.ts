@@ -1,4 +1,6 @@
-import nodemailer, { type Transporter } from 'nodemailer';
+import { createRequire } from 'node:module';
+import type Nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { EmailContent } from './render-email.js';
 
 export interface EmailSettings {
@@ -19,6 +21,8 @@ export class EmailSender {
   constructor(private readonly settings: EmailSettings) {}
 
   async send(to: readonly string[], content: EmailContent, deliveryId: string): Promise<void> {
+    // Required on the first email, not at start: most servers never send one (~10 MB resident).
+    const nodemailer = createRequire(import.meta.url)('nodemailer') as typeof Nodemailer;
     this.transporter ??= nodemailer.createTransport({
       url: this.settings.smtpUrl,
       connectionTimeout: this.settings.timeoutMs,

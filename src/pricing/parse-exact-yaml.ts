@@ -1,4 +1,10 @@
-import { parse, type ScalarTag, type Tags } from 'yaml';
+import { createRequire } from 'node:module';
+import type { ScalarTag, Tags } from 'yaml';
+import type * as Yaml from 'yaml';
+
+// Loaded when a scenario is first parsed, not at start (~8 MB resident a server rarely needs).
+let yamlModule: typeof Yaml | undefined;
+const loadYaml = (): typeof Yaml => (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml);
 import { plainDecimalString } from './decimal.js';
 
 const FLOAT_TAG = 'tag:yaml.org,2002:float';
@@ -42,5 +48,5 @@ function exactNumericTags(tags: Tags): Tags {
 
 /** Parses YAML or JSON text with exact numbers (see above). Throws the yaml library's error on bad syntax. */
 export function parseExactYaml(text: string, schema: 'core' | 'json' = 'core'): unknown {
-  return parse(text, { schema, customTags: exactNumericTags, uniqueKeys: true, maxAliasCount: 100 });
+  return loadYaml().parse(text, { schema, customTags: exactNumericTags, uniqueKeys: true, maxAliasCount: 100 });
 }

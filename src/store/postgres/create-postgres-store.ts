@@ -1,4 +1,5 @@
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type PgModule from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { Database } from '../schema.js';
 import { KyselyStore } from '../kysely-store.js';
@@ -18,7 +19,12 @@ function parseInt8(value: string): number {
   return n;
 }
 
+// Loaded on first use: a server on the embedded SQLite default never pays for the driver (~10 MB resident).
+let pgModule: typeof PgModule | undefined;
+const loadPg = (): typeof PgModule => (pgModule ??= createRequire(import.meta.url)('pg') as typeof PgModule);
+
 export function createPostgresStore(options: PostgresStoreOptions): KyselyStore {
+  const pg = loadPg();
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,

@@ -28,7 +28,7 @@ parentPort.on('message', (message) => {
 
 export function startCheckpointWorker(file: string, intervalMs: number, onError: (error: unknown) => void): CheckpointWorker {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, intervalMs, driver } });
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, intervalMs, driver }, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 } });
   worker.unref();
   worker.on('message', (message: unknown) => {
     if (typeof message === 'object' && message !== null && 'error' in message) onError(new Error(String((message as { error: unknown }).error)));

@@ -69,7 +69,7 @@ export function startEventWriterThread(options: EventWriterOptions): EventWriter
   // that Stripe retries), not the intake.
   const ensureWorker = (): Worker => {
     if (worker) return worker;
-    const started = new Worker(WORKER_SOURCE, { eval: true, workerData: { ...options, driver }, resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 } });
+    const started = new Worker(WORKER_SOURCE, { eval: true, workerData: { ...options, driver }, resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 } });
     started.unref();
     started.on('message', (message: Reply | 'stopped') => {
       if (message === 'stopped') return;
