@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Services } from './services.js';
 import { registerErrorHandling } from './error-handler.js';
+import { lazyRequestLogger } from './lazy-request-logger.js';
 import { ErrorResponse } from './schemas.js';
 import { webhookRoutes } from './routes/webhook-routes.js';
 import { tenantRoutes } from './routes/tenant-routes.js';
@@ -32,6 +33,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     // Per-request info logs would cost more than the webhook itself at thousands per second;
     // failures are logged by the error handler with the request id.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyRequestLogger,
     bodyLimit: 1_048_576,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
@@ -45,17 +47,20 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   app.addSchema(ErrorResponse);
   registerErrorHandling(app);
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: they run on every request, and an async hook costs a promise each.
+  app.addHook('onRequest', (request, reply, done) => {
     // 'close' fires once however the exchange ends (answered, or the client went away).
     services.load.inFlight += 1;
     reply.raw.once('close', () => {
       services.load.inFlight -= 1;
     });
     reply.header('x-request-id', request.id);
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     services.metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
   });
 
   await app.register(swagger, {
