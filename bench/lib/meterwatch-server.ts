@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { startChildServer, type ChildServer } from './child-server.js';
+import { SERVE_NODE_FLAGS } from '../../src/ops/serve-node-flags.js';
 import { distFile } from './paths.js';
 import { makeTempDir } from './temp-dir.js';
 
@@ -59,7 +60,7 @@ export async function startMeterwatch(
   for (const [k, v] of Object.entries(process.env)) if (k.startsWith('MW_') && !k.startsWith('MW_BENCH_') && v !== undefined) env[k] = v;
 
   // Experiments with V8/Node flags (e.g. MW_BENCH_NODE_ARGS="--max-semi-space-size=8"): appended after the production flags.
-  const nodeArgs: string[] = [...(process.env.MW_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const nodeArgs: string[] = [...SERVE_NODE_FLAGS, ...(process.env.MW_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   if (options.cpuProfileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
   if (options.sqlTimingDir && database.kind === 'sqlite') {
     nodeArgs.push('--import', pathToFileURL(distFile('bench/tools/sql-timing.js')).href);

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
+import { SERVE_NODE_FLAGS } from '../../src/ops/serve-node-flags.js';
 import { startChildServer, type ChildServer } from '../lib/child-server.js';
 import { runIngestLoad, type IngestLoadResult } from '../lib/ingest-load.js';
 import { distFile } from '../lib/paths.js';
@@ -190,6 +191,7 @@ async function startIngestServer(dialect: IngestDialect, databaseUrl: string | u
       args: ['serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', temp.dir],
       env,
       cwd: temp.dir,
+      nodeArgs: [...SERVE_NODE_FLAGS],
       readyAddress: (line) => (line.msg === 'meterwatch listening' && typeof line.address === 'string' ? line.address : undefined),
       startTimeoutMs: 60_000,
     });
