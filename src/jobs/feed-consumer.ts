@@ -14,6 +14,8 @@ export class FeedConsumer {
     readonly name: string,
     private readonly handle: (events: BillingEventRecord[]) => Promise<void>,
     private readonly batchSize = 500,
+    /** Only these event types reach the handler; the others are passed over without their payloads. */
+    private readonly types?: readonly string[],
   ) {}
 
   /** Drains up to `maxBatches` batches; returns how many events were handled. */
@@ -21,13 +23,13 @@ export class FeedConsumer {
     let handled = 0;
     let position = await this.store.getFeedCursor(this.name);
     for (let i = 0; i < maxBatches; i++) {
-      const batch = await this.store.readFeed(position, this.batchSize);
-      if (batch.events.length === 0) break;
-      await this.handle(batch.events);
+      const batch = this.types ? await this.store.readFeedOfTypes(position, this.batchSize, this.types) : await this.store.readFeed(position, this.batchSize);
+      if (batch.scanned === 0) break;
+      if (batch.events.length > 0) await this.handle(batch.events);
       await this.store.saveFeedCursor(this.name, batch.position, this.clock.now());
       position = batch.position;
       handled += batch.events.length;
-      if (batch.events.length < this.batchSize) break;
+      if (batch.scanned < this.batchSize) break;
     }
     return handled;
   }

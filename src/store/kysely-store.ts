@@ -371,27 +371,49 @@ export class KyselyStore implements Store {
 
   readFeed(after: FeedPosition, limit: number): Promise<FeedBatch> {
     return this.guard('readFeed', async () => {
-      let q = this.db.selectFrom('billing_events').selectAll();
-      if (this.dialect === 'postgres') {
-        // Only rows whose writing transaction is older than every transaction still running in
-        // this database: one that took a lower seq but commits later must not be jumped over.
-        q = q
-          .where((eb) => eb.or([eb('tx_id', '>', after.tx), eb.and([eb('tx_id', '=', after.tx), eb('seq', '>', after.seq)])]))
-          .where('tx_id', '<', await this.feedHorizon())
-          .orderBy('tx_id')
-          .orderBy('seq');
-      } else {
-        // One writer: commit order is seq order, and tx_id is always 0.
-        q = q.where('seq', '>', after.seq).orderBy('seq');
-      }
-      const rows = await q.limit(limit).execute();
+      const rows = await (await this.feedQuery(after)).selectAll().limit(limit).execute();
       const last = rows[rows.length - 1];
       return {
         events: rows.map(rowToEvent),
         positions: rows.map((r) => ({ tx: Number(r.tx_id), seq: Number(r.seq) })),
         position: last ? { tx: Number(last.tx_id), seq: Number(last.seq) } : after,
+        scanned: rows.length,
       };
     });
+  }
+
+  readFeedOfTypes(after: FeedPosition, limit: number, types: readonly string[]): Promise<FeedBatch> {
+    return this.guard('readFeedOfTypes', async () => {
+      // Positions and types first (no payloads), then the full rows of the matching ones.
+      const keys = await (await this.feedQuery(after)).select(['seq', 'tx_id', 'type']).limit(limit).execute();
+      const last = keys[keys.length - 1];
+      const wanted = new Set(types);
+      const matching = keys.filter((k) => wanted.has(k.type));
+      const rows = matching.length === 0 ? [] : await this.db.selectFrom('billing_events').selectAll().where('seq', 'in', matching.map((k) => k.seq)).execute();
+      rows.sort((a, b) => (Number(a.tx_id) - Number(b.tx_id)) || (Number(a.seq) - Number(b.seq)));
+      return {
+        events: rows.map(rowToEvent),
+        positions: rows.map((r) => ({ tx: Number(r.tx_id), seq: Number(r.seq) })),
+        position: last ? { tx: Number(last.tx_id), seq: Number(last.seq) } : after,
+        scanned: keys.length,
+      };
+    });
+  }
+
+  /** The feed after `after`, in feed order, without a select list. */
+  private async feedQuery(after: FeedPosition) {
+    const q = this.db.selectFrom('billing_events');
+    if (this.dialect === 'postgres') {
+      // Only rows whose writing transaction is older than every transaction still running in
+      // this database: one that took a lower seq but commits later must not be jumped over.
+      return q
+        .where((eb) => eb.or([eb('tx_id', '>', after.tx), eb.and([eb('tx_id', '=', after.tx), eb('seq', '>', after.seq)])]))
+        .where('tx_id', '<', await this.feedHorizon())
+        .orderBy('tx_id')
+        .orderBy('seq');
+    }
+    // One writer at a time: commit order is seq order, and tx_id is always 0.
+    return q.where('seq', '>', after.seq).orderBy('seq');
   }
 
   /**

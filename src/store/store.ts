@@ -116,6 +116,11 @@ export interface FeedBatch {
   positions: FeedPosition[];
   /** Where the next read continues; equals the input when nothing was read. */
   position: FeedPosition;
+  /**
+   * Feed entries passed over, matching or not: with a type filter `events` can be empty while the
+   * feed moved on, so "nothing left" is `scanned === 0`.
+   */
+  scanned: number;
 }
 
 export interface MigrationStatus {
@@ -176,6 +181,11 @@ export interface Store {
 
   /** Committed events after `position` in commit-safe order, across all tenants. */
   readFeed(after: FeedPosition, limit: number): Promise<FeedBatch>;
+  /**
+   * The next `limit` feed entries, returning in full only those of the given types: a consumer
+   * that cares about a few types (invoice parity) skips the rest without reading their payloads.
+   */
+  readFeedOfTypes(after: FeedPosition, limit: number, types: readonly string[]): Promise<FeedBatch>;
   getFeedCursor(consumer: string): Promise<FeedPosition>;
   saveFeedCursor(consumer: string, position: FeedPosition, now: number): Promise<void>;
 }

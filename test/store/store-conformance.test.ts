@@ -186,6 +186,32 @@ for (const dialect of DIALECTS) {
       expect(await store.getFeedCursor('never-ran')).toEqual(FEED_START);
     });
 
+    it('passes over other types by position when reading the feed for some types only', async () => {
+      const start = (await store.readFeed(FEED_START, 100_000)).position;
+      const types = ['invoice.created', 'charge.succeeded', 'charge.failed', 'invoice.created', 'customer.created', 'invoice.finalized'];
+      for (const [i, type] of types.entries()) await store.insertBillingEvent(event('ten_a', `evt_typed_${i}`, { type }));
+      const wanted = ['invoice.created', 'invoice.finalized'];
+      const seen: string[] = [];
+      let position = start;
+      let reads = 0;
+      for (;;) {
+        const batch = await store.readFeedOfTypes(position, 2, wanted);
+        reads += 1;
+        if (batch.scanned === 0) {
+          expect(batch.position).toEqual(position);
+          break;
+        }
+        expect(batch.scanned).toBeLessThanOrEqual(2);
+        expect(batch.events.every((e) => wanted.includes(e.type))).toBe(true);
+        expect(batch.positions).toHaveLength(batch.events.length);
+        seen.push(...batch.events.map((e) => e.eventId));
+        position = batch.position;
+      }
+      expect(seen).toEqual(['evt_typed_0', 'evt_typed_3', 'evt_typed_5']);
+      expect(reads).toBe(4); // three steps of two entries, then the empty read
+      expect(position).toEqual((await store.readFeed(FEED_START, 100_000)).position);
+    });
+
     it.skipIf(dialect !== 'postgres')('never jumps over a transaction that commits after a later one', async () => {
       const before = await store.readFeed(FEED_START, 10_000);
       const slow = new pg.Client({ connectionString: db.databaseUrl });
