@@ -30,6 +30,8 @@ export class FeedConsumer {
       position = batch.position;
       handled += batch.events.length;
       if (batch.scanned < this.batchSize) break;
+      // A SQLite read is synchronous: let waiting requests run between steps.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return handled;
   }
