@@ -23,6 +23,8 @@ export async function startTestApp(db: FreshDatabase, env: Record<string, string
       STRIPE_WEBHOOK_SECRET: DEFAULT_SECRET,
       MW_PUBLIC_URL: 'https://mw.example.test',
       LOG_LEVEL: 'silent',
+      // Suites drive the detectors with `loop.tick()` and a frozen clock; worker-mode suites say so.
+      MW_DETECTOR_MODE: 'inline',
       ...env,
     },
     {},

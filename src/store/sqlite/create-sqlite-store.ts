@@ -9,6 +9,8 @@ import { startCheckpointWorker, type CheckpointWorker } from './checkpoint-worke
 
 export interface SqliteStoreOptions {
   file: string;
+  /** Run PASSIVE checkpoints in a worker thread (default); a second connection to a file already checkpointed elsewhere turns it off. */
+  checkpoints?: boolean;
   onError?: (operation: string, error: unknown) => void;
 }
 
@@ -28,7 +30,7 @@ export function createSqliteStore(options: SqliteStoreOptions): KyselyStore {
   if (options.file !== ':memory:') {
     // Checkpoints run in a worker thread (see checkpoint-worker.ts); this is only the safety net.
     database.pragma('wal_autocheckpoint = 20000');
-    checkpoints = startCheckpointWorker(options.file, 500, (error) => options.onError?.('checkpoint', error));
+    if (options.checkpoints !== false) checkpoints = startCheckpointWorker(options.file, 500, (error) => options.onError?.('checkpoint', error));
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   // Snapshot reads (replay) go through their own read-only connection: a WAL reader sees one
