@@ -143,12 +143,7 @@ export class DetectorThread extends EventEmitter {
       heartbeat: this.heartbeatBuffer,
     };
     const entry = workerEntry();
-    const worker = new Worker(entry.url, {
-      workerData,
-      name: 'meterwatch-detectors',
-      resourceLimits: RESOURCE_LIMITS,
-      ...(entry.execArgv ? { execArgv: entry.execArgv } : {}),
-    });
+    const worker = new Worker(entry.script, { eval: entry.eval, workerData, name: 'meterwatch-detectors', resourceLimits: RESOURCE_LIMITS });
     // The HTTP server keeps the process alive; the worker alone must not.
     worker.unref();
     this.worker = worker;
@@ -202,13 +197,13 @@ export class DetectorThread extends EventEmitter {
 }
 
 /**
- * From dist the worker is the compiled .js beside this file; from sources (tests, `node --import
- * tsx src/main.ts`) it is the .ts file, loaded through tsx like the parent.
+ * From dist the worker is the compiled .js beside this file. From sources (tests, `node --import
+ * tsx src/main.ts`) it is the .ts file: on Node 20 a worker does not inherit the parent's module
+ * hooks, so a small bootstrap registers tsx in the thread first, then imports the entry.
  */
-function workerEntry(): { url: URL; execArgv?: string[] } {
-  if (import.meta.url.endsWith('.ts')) {
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    return { url: new URL('./detector-worker.ts', import.meta.url), execArgv: ['--import', tsx] };
-  }
-  return { url: new URL('./detector-worker.js', import.meta.url) };
+function workerEntry(): { script: URL | string; eval: boolean } {
+  if (!import.meta.url.endsWith('.ts')) return { script: new URL('./detector-worker.js', import.meta.url), eval: false };
+  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const entry = new URL('./detector-worker.ts', import.meta.url).href;
+  return { script: `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`, eval: true };
 }
