@@ -45,7 +45,7 @@ export interface AppOptions {
   /** Overrides `config.detectors.mode` (tests that tick the loop with a frozen clock use `inline`). */
   detectorMode?: DetectorMode;
   /** Worker mode: restart backoff, heartbeat staleness and the like (tests make them short). */
-  detectorThread?: Partial<Pick<DetectorThreadOptions, 'batchSize' | 'idlePollMs' | 'scheduleIntervalMs' | 'restartDelayMs' | 'maxRestartDelayMs' | 'staleAfterMs' | 'now'>>;
+  detectorThread?: Partial<Pick<DetectorThreadOptions, 'loadedBatchSize' | 'idleBatchSize' | 'idlePollMs' | 'scheduleIntervalMs' | 'restartDelayMs' | 'maxRestartDelayMs' | 'staleAfterMs' | 'now'>>;
 }
 
 export interface App {

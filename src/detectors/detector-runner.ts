@@ -3,7 +3,8 @@ import type { FeedPosition } from '../store/store.js';
 import type { FromWorker, ToWorker } from './detector-worker-protocol.js';
 
 export interface RunnerPorts {
-  drainOneBatch(): Promise<number>;
+  /** One batch: a short one while requests are in flight (`loaded`), a longer, cheaper one when idle. */
+  drainOneBatch(loaded: boolean): Promise<number>;
   runSchedule(): Promise<boolean>;
   /** Releases the schedule lease (DetectorEngine.stop). */
   releaseLease(): Promise<void>;
@@ -94,10 +95,10 @@ export class DetectorRunner {
     const started = performance.now();
     let processed = 0;
     while (!this.stopping) {
-      let n = await this.ports.drainOneBatch();
+      let n = await this.ports.drainOneBatch(this.ports.busy());
       // A step may return 0 without the feed being empty (it caught up an interrupted evaluation,
       // or another replica moved the cursor): one more look before calling the feed empty.
-      if (n === 0) n = await this.ports.drainOneBatch();
+      if (n === 0) n = await this.ports.drainOneBatch(this.ports.busy());
       if (n === 0) return { processed, empty: true };
       processed += n;
       const elapsed = performance.now() - started;

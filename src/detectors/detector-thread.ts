@@ -16,8 +16,13 @@ export interface DetectorThreadOptions {
   load: RequestLoad;
   metrics: Metrics;
   logger: Logger;
-  /** Events per batch: each batch's aggregation is one write transaction, which on SQLite the request thread waits behind. */
-  batchSize?: number;
+  /**
+   * Events per batch while requests are in flight: each batch's aggregation is one write
+   * transaction, which on SQLite the request thread waits behind (busy timeout), so it is kept short.
+   */
+  loadedBatchSize?: number;
+  /** Events per batch when idle: larger batches cost less CPU per event (see bench/tools/detector-lock-hold.ts). */
+  idleBatchSize?: number;
   idlePollMs?: number;
   scheduleIntervalMs?: number;
   /** First restart delay after a crash; doubles per crash in a row, up to `maxRestartDelayMs`. */
@@ -30,7 +35,7 @@ export interface DetectorThreadOptions {
 }
 
 /** What the worker's V8 heap may grow to: the whole process must stay small (see docs/BENCHMARKS.md). */
-const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 };
+const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 6 };
 /** A worker that ran this long before dying counts as healthy: the restart delay starts over. */
 const HEALTHY_RUN_MS = 60_000;
 const STOP_TIMEOUT_MS = 5_000;
@@ -136,7 +141,8 @@ export class DetectorThread extends EventEmitter {
       resolveAfterMs: detectors.resolveAfterMs,
       suppressForMs: detectors.suppressForMs,
       budgetMs: detectors.budgetMs,
-      batchSize: this.options.batchSize ?? 32,
+      loadedBatchSize: this.options.loadedBatchSize ?? 16,
+      idleBatchSize: this.options.idleBatchSize ?? 64,
       idlePollMs: this.options.idlePollMs ?? 250,
       scheduleIntervalMs: this.options.scheduleIntervalMs ?? 60_000,
       load: this.options.load.buffer,

@@ -10,7 +10,10 @@ export interface DetectorWorkerData {
   suppressForMs: number;
   /** Work per 250 ms while requests are in flight; idle, the worker runs at full speed. */
   budgetMs: number;
-  batchSize: number;
+  /** Events per batch while requests are in flight: each batch's aggregation is one write transaction the request thread may wait behind. */
+  loadedBatchSize: number;
+  /** Events per batch when idle: larger batches cost less CPU per event (catching up after a burst). */
+  idleBatchSize: number;
   /** How often an idle worker looks for new events. */
   idlePollMs: number;
   scheduleIntervalMs: number;

@@ -37,13 +37,16 @@ const store: KyselyStore =
 const clock = systemClock;
 const settings = new DetectorSettings(store, clock, DETECTORS);
 const incidents = new IncidentService(store, createIdGenerator(clock), clock, { resolveAfterMs: data.resolveAfterMs, suppressForMs: data.suppressForMs });
-const engine = new DetectorEngine(store, settings, incidents, clock, logger, { liveHorizonMs: data.liveHorizonMs, batchSize: data.batchSize }, (detector) =>
-  post({ type: 'detector-error', detector }),
-);
+const engineWith = (batchSize: number) =>
+  new DetectorEngine(store, settings, incidents, clock, logger, { liveHorizonMs: data.liveHorizonMs, batchSize }, (detector) => post({ type: 'detector-error', detector }));
+// Two engines over the same durable cursors, differing only in batch size; `engine` also runs the
+// schedule and holds its lease.
+const engine = engineWith(data.idleBatchSize);
+const loadedEngine = engineWith(data.loadedBatchSize);
 
 const runner = new DetectorRunner(
   {
-    drainOneBatch: () => engine.drain(1),
+    drainOneBatch: (loaded) => (loaded ? loadedEngine : engine).drain(1),
     runSchedule: () => engine.runSchedule(),
     releaseLease: () => engine.stop(),
     evaluatedUpTo: () => store.getFeedCursor(EVALUATE_CURSOR),
