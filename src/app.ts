@@ -36,6 +36,9 @@ import { USAGE_DRIFT } from './reconciliation/reconciliation-service.js';
 import { INVOICE_USAGE_MISMATCH } from './reconciliation/invoice-parity.js';
 import { createStripeClientFactory } from './stripe/stripe-client.js';
 
+/** How long `listen()` waits for the detector worker's first heartbeat (from sources, tsx compiles it first). */
+const WORKER_START_WAIT_MS = 20_000;
+
 export interface AppOptions {
   clock?: Clock;
   ids?: IdGenerator;
@@ -167,6 +170,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     startBackground,
     async listen() {
       startBackground();
+      // Announce the address once the detector worker runs (a moment from dist), so a replica is
+      // ready when it says it listens; a worker that cannot start leaves it unready, not hanging.
+      if (detectorThread && !(await detectorThread.whenReady(WORKER_START_WAIT_MS))) logger.error('the detector worker has not started; the replica stays unready until it does');
       return server.listen({ port: config.port, host: config.host });
     },
     async close() {

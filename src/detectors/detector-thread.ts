@@ -60,6 +60,7 @@ export class DetectorThread extends EventEmitter {
   private nextDrainId = 1;
   private readonly drains = new Map<number, { resolve: (p: FeedPosition) => void; reject: (e: Error) => void }>();
   private readonly now: () => number;
+  private everReady = false;
 
   constructor(private readonly options: DetectorThreadOptions) {
     super();
@@ -70,6 +71,23 @@ export class DetectorThread extends EventEmitter {
     if (this.started) return;
     this.started = true;
     this.spawn();
+  }
+
+  /** Resolves true once a worker thread has started (opened its store, beaten once), false after `timeoutMs`. */
+  whenReady(timeoutMs: number): Promise<boolean> {
+    if (this.everReady) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.off('ready', onReady);
+        resolve(false);
+      }, timeoutMs);
+      timer.unref();
+      this.once('ready', onReady);
+    });
   }
 
   /** Has the worker process the feed up to what is stored now; resolves to the evaluate cursor. */
@@ -163,6 +181,7 @@ export class DetectorThread extends EventEmitter {
     const { metrics } = this.options;
     switch (message.type) {
       case 'ready':
+        this.everReady = true;
         for (const id of this.drains.keys()) this.send({ type: 'drain', id });
         this.emit('ready');
         break;

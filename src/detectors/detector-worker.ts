@@ -61,6 +61,7 @@ const runner = new DetectorRunner(
   { budgetMs: data.budgetMs, idlePollMs: data.idlePollMs, scheduleIntervalMs: data.scheduleIntervalMs },
 );
 port.on('message', (message: ToWorker) => runner.handle(message));
+Atomics.store(heartbeat, 0, BigInt(Date.now()));
 post({ type: 'ready' });
 try {
   await runner.run();
