@@ -18,6 +18,8 @@ import { DETECTORS } from './detectors/rules/index.js';
 import { DetectorSettings } from './detectors/detector-settings.js';
 import { IncidentService } from './detectors/incident-service.js';
 import { DetectorEngine } from './detectors/detector-engine.js';
+import { DetectorThread, type DetectorThreadOptions } from './detectors/detector-thread.js';
+import type { DetectorMode } from './config.js';
 import { buildServer } from './http/build-server.js';
 import type { Services } from './http/services.js';
 import { every } from './jobs/every.js';
@@ -34,12 +36,19 @@ import { USAGE_DRIFT } from './reconciliation/reconciliation-service.js';
 import { INVOICE_USAGE_MISMATCH } from './reconciliation/invoice-parity.js';
 import { createStripeClientFactory } from './stripe/stripe-client.js';
 
+/** How long `listen()` waits for the detector worker's first heartbeat (from sources, tsx compiles it first). */
+const WORKER_START_WAIT_MS = 20_000;
+
 export interface AppOptions {
   clock?: Clock;
   ids?: IdGenerator;
   logger?: Logger;
   /** Background loop period; tests drive `services.loop.tick()` themselves. */
   loopIntervalMs?: number;
+  /** Overrides `config.detectors.mode` (tests that tick the loop with a frozen clock use `inline`). */
+  detectorMode?: DetectorMode;
+  /** Worker mode: restart backoff, heartbeat staleness and the like (tests make them short). */
+  detectorThread?: Partial<Pick<DetectorThreadOptions, 'loadedBatchSize' | 'idleBatchSize' | 'idlePollMs' | 'scheduleIntervalMs' | 'restartDelayMs' | 'maxRestartDelayMs' | 'staleAfterMs' | 'now'>>;
 }
 
 export interface App {
@@ -49,6 +58,8 @@ export interface App {
   firstStart: CreatedTenant | undefined;
   /** Starts the background loop and listens; resolves to the bound address. */
   listen(): Promise<string>;
+  /** Starts the background loop and the detector worker without listening (listen() does it too). */
+  startBackground(): void;
   close(): Promise<void>;
 }
 
@@ -76,14 +87,34 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   const loop = new BackgroundLoop(options.loopIntervalMs ?? 250, () => clock.now(), logger);
   loop.add(every(5_000, () => clock.now(), { name: 'store-heartbeat', run: () => store.ping() }));
-  // At most ~100 ms of detector work per 250 ms tick: under a burst, intake keeps most of the
-  // event loop and the detectors catch up behind it; idle, they keep up within a tick.
   const load = new RequestLoad();
-  if (config.detectors.budgetMs > 0) {
-    loop.add({ name: 'detectors', run: async () => void (await detectorEngine.drain(5_000, config.detectors.budgetMs, () => load.inFlight > 0)) });
+  let detectorMode = options.detectorMode ?? config.detectors.mode;
+  if (detectorMode === 'worker' && config.database.kind === 'sqlite' && config.database.file === ':memory:') {
+    logger.warn('an in-memory SQLite database cannot be shared with a detector worker thread; the detectors run inline');
+    detectorMode = 'inline';
+  }
+  let detectorThread: DetectorThread | undefined;
+  if (detectorMode === 'inline') {
+    // At most ~100 ms of detector work per 250 ms tick: under a burst, intake keeps most of the
+    // event loop and the detectors catch up behind it; idle, they keep up within a tick.
+    loop.add({
+      name: 'detectors',
+      run: async () => void metrics.detectorEvents.inc(await detectorEngine.drain(5_000, config.detectors.budgetMs, () => load.inFlight > 0)),
+    });
+    loop.add(every(60_000, () => clock.now(), { name: 'detector-schedule', run: async () => void (await detectorEngine.runSchedule()) }));
+  } else if (detectorMode === 'worker') {
+    // Off the request thread: with better-sqlite3 every detector query would block it.
+    detectorThread = new DetectorThread({
+      database: config.database,
+      logLevel: config.logLevel,
+      detectors: config.detectors,
+      load,
+      metrics,
+      logger,
+      ...options.detectorThread,
+    });
   }
   loop.add(every(3_600_000, () => clock.now(), { name: 'store-maintenance', run: () => store.maintain() }));
-  loop.add(every(60_000, () => clock.now(), { name: 'detector-schedule', run: async () => void (await detectorEngine.runSchedule()) }));
   // Channels may filter on every incident source: the detectors and the sync's own incidents.
   const incidentSources = [...DETECTORS.map((d) => d.name), USAGE_PUSH_FAILING, USAGE_DRIFT, INVOICE_USAGE_MISMATCH];
   const alerting = createAlerting({ config, store, box, ids, clock, logger, incidents, detectorNames: incidentSources });
@@ -109,6 +140,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     detectorSettings,
     incidents,
     detectorEngine,
+    detectorThread,
     metering,
     pricing: createPricing(store, metering.periods, clock),
     alertChannels: alerting.channels,
@@ -127,12 +159,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const server = await buildServer(services);
 
   let closed = false;
+  const startBackground = () => {
+    loop.start();
+    detectorThread?.start();
+  };
   return {
     services,
     server,
     firstStart,
+    startBackground,
     async listen() {
-      loop.start();
+      startBackground();
+      // Announce the address once the detector worker runs (a moment from dist), so a replica is
+      // ready when it says it listens; a worker that cannot start leaves it unready, not hanging.
+      if (detectorThread && !(await detectorThread.whenReady(WORKER_START_WAIT_MS))) logger.error('the detector worker has not started; the replica stays unready until it does');
       return server.listen({ port: config.port, host: config.host });
     },
     async close() {
@@ -143,6 +183,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await alerting.stop();
       await backfill.stop().catch((error) => logger.warn({ err: error }, 'could not release the backfill leases'));
       await sync.stop();
+      // Before the store closes: the worker finishes its batch and releases the schedule lease.
+      await detectorThread?.stop();
       await detectorEngine.stop().catch((error) => logger.warn({ err: error }, 'could not release the detector schedule lease'));
       await store.close();
     },

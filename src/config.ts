@@ -6,6 +6,9 @@ import path from 'node:path';
  */
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
+export type DetectorMode = 'worker' | 'inline' | 'off';
+const DETECTOR_MODES: readonly DetectorMode[] = ['worker', 'inline', 'off'];
+
 export type DatabaseConfig =
   | { kind: 'sqlite'; file: string }
   | { kind: 'postgres'; url: string };
@@ -30,7 +33,16 @@ export interface Config {
   };
   shutdownTimeoutMs: number;
   detectors: {
-    /** Detector work allowed per 250 ms background tick; 0 runs no detectors in this process (an intake-only replica). */
+    /**
+     * Where the detectors run: `worker` (default) in a worker thread with its own store connection,
+     * off the request thread; `inline` in the background loop of the request thread (what tests
+     * driving `loop.tick()` with a frozen clock use); `off` not in this replica (intake only).
+     */
+    mode: DetectorMode;
+    /**
+     * Detector work per 250 ms while requests are in flight (idle, the detectors run at full speed).
+     * 0 is the older spelling of `MW_DETECTOR_MODE=off`.
+     */
     budgetMs: number;
     liveHorizonMs: number;
     resolveAfterMs: number;
@@ -178,8 +190,10 @@ export function parseConfig(env: Env, overrides: ConfigOverrides = {}, cwd = pro
   };
   const shutdownTimeoutMs = parseInteger('MW_SHUTDOWN_TIMEOUT_MS', read('MW_SHUTDOWN_TIMEOUT_MS'), 10_000, 0, 600_000, problems);
 
+  const budgetMs = parseInteger('MW_DETECTOR_BUDGET_MS', read('MW_DETECTOR_BUDGET_MS'), 100, 0, 250, problems);
   const detectors = {
-    budgetMs: parseInteger('MW_DETECTOR_BUDGET_MS', read('MW_DETECTOR_BUDGET_MS'), 100, 0, 250, problems),
+    mode: parseDetectorMode(read('MW_DETECTOR_MODE'), budgetMs, problems),
+    budgetMs,
     liveHorizonMs: parseInteger('MW_LIVE_HORIZON_MINUTES', read('MW_LIVE_HORIZON_MINUTES'), 60, 1, 7 * 24 * 60, problems) * 60_000,
     resolveAfterMs: parseInteger('MW_RESOLVE_AFTER_MINUTES', read('MW_RESOLVE_AFTER_MINUTES'), 60, 0, 7 * 24 * 60, problems) * 60_000,
     suppressForMs: parseInteger('MW_FALSE_POSITIVE_SUPPRESS_HOURS', read('MW_FALSE_POSITIVE_SUPPRESS_HOURS'), 168, 0, 24 * 365, problems) * 3_600_000,
@@ -220,6 +234,18 @@ export function parseConfig(env: Env, overrides: ConfigOverrides = {}, cwd = pro
     reconciliation,
     sync,
   };
+}
+
+/** `MW_DETECTOR_BUDGET_MS=0` keeps its old meaning (intake only) as `off`; set beside a running mode it is a contradiction. */
+function parseDetectorMode(raw: string | undefined, budgetMs: number, problems: string[]): DetectorMode {
+  if (raw === undefined) return budgetMs === 0 ? 'off' : 'worker';
+  const mode = raw.trim().toLowerCase();
+  if (!DETECTOR_MODES.includes(mode as DetectorMode)) {
+    problems.push(`MW_DETECTOR_MODE must be one of ${DETECTOR_MODES.join(', ')}, got "${raw}"`);
+    return 'worker';
+  }
+  if (budgetMs === 0 && mode !== 'off') problems.push(`MW_DETECTOR_BUDGET_MS=0 means no detector work in this replica, but MW_DETECTOR_MODE is "${mode}": set MW_DETECTOR_MODE=off, or a budget above 0`);
+  return mode as DetectorMode;
 }
 
 function parseSync(read: (name: string) => string | undefined, problems: string[]): SyncConfig {

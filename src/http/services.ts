@@ -13,6 +13,7 @@ import type { BackfillIntake } from '../webhooks/backfill-intake.js';
 import type { DetectorSettings } from '../detectors/detector-settings.js';
 import type { IncidentService } from '../detectors/incident-service.js';
 import type { DetectorEngine } from '../detectors/detector-engine.js';
+import type { DetectorThread } from '../detectors/detector-thread.js';
 import type { Metering } from '../metering/create-metering.js';
 import type { AlertChannelService } from '../alerts/alert-channel-service.js';
 import type { AlertDeliveryService } from '../alerts/alert-delivery-service.js';
@@ -37,7 +38,10 @@ export interface Services {
   backfillIntake: BackfillIntake;
   detectorSettings: DetectorSettings;
   incidents: IncidentService;
+  /** Runs the detectors in inline mode; in worker mode the worker thread has its own. */
   detectorEngine: DetectorEngine;
+  /** Worker mode (MW_DETECTOR_MODE=worker, the default for serve): the detector worker thread. */
+  detectorThread: DetectorThread | undefined;
   metering: Metering;
   pricing: Pricing;
   alertChannels: AlertChannelService;

@@ -20,6 +20,9 @@ export class Metrics {
   readonly usageCommitDuration: Histogram;
   readonly usageQueueEvents: Gauge;
   readonly detectorErrors: Counter<'detector'>;
+  /** Billing events the detectors processed (in this process or its detector worker thread). */
+  readonly detectorEvents: Counter;
+  readonly detectorWorkerRestarts: Counter;
   private readonly tenantLabels = new Set<string>();
 
   constructor() {
@@ -47,6 +50,16 @@ export class Metrics {
       name: 'mw_detector_errors_total',
       help: 'Detector evaluations that threw (the detector is skipped for that batch)',
       labelNames: ['detector'],
+      registers: [this.registry],
+    });
+    this.detectorEvents = new Counter({
+      name: 'mw_detector_events_total',
+      help: 'Billing events processed by the detectors (aggregated and evaluated)',
+      registers: [this.registry],
+    });
+    this.detectorWorkerRestarts = new Counter({
+      name: 'mw_detector_worker_restarts_total',
+      help: 'Times the detector worker thread died and was restarted',
       registers: [this.registry],
     });
     this.httpDuration = new Histogram({

@@ -13,7 +13,7 @@ export interface ReadinessReport {
 const STORE_TIMEOUT_MS = 2_000;
 
 /** Honest readiness: each check really runs; none is assumed. */
-export async function checkReadiness(services: Pick<Services, 'store' | 'loop' | 'clock'>): Promise<ReadinessReport> {
+export async function checkReadiness(services: Pick<Services, 'store' | 'loop' | 'clock' | 'detectorThread'>): Promise<ReadinessReport> {
   const store = await withTimeout(services.store.ping().then(() => ({ ok: true })), 'store did not answer');
   let migrations: CheckResult;
   if (!store.ok) migrations = { ok: false, detail: 'store unreachable' };
@@ -26,9 +26,15 @@ export async function checkReadiness(services: Pick<Services, 'store' | 'loop' |
     );
   }
   const beat = services.loop.heartbeat();
-  const backgroundLoop: CheckResult = beat.healthy
+  let backgroundLoop: CheckResult = beat.healthy
     ? { ok: true, detail: `last tick ${new Date(beat.lastTickAt ?? 0).toISOString()}` }
     : { ok: false, detail: beat.lastTickAt === undefined ? 'no tick yet' : `last tick ${new Date(beat.lastTickAt).toISOString()}` };
+  // The detector worker thread is background work too: a dead or stuck one makes the replica unready.
+  const worker = services.detectorThread?.heartbeat();
+  if (worker) {
+    const detail = worker.lastBeatAt === undefined ? 'detector worker: no heartbeat yet' : `detector worker: last heartbeat ${new Date(worker.lastBeatAt).toISOString()}`;
+    backgroundLoop = { ok: backgroundLoop.ok && worker.healthy, detail: `${backgroundLoop.detail}; ${detail}` };
+  }
   const ok = store.ok && migrations.ok && backgroundLoop.ok;
   return { status: ok ? 'ok' : 'unavailable', checks: { store, migrations, backgroundLoop } };
 }

@@ -196,3 +196,28 @@ describe('parseConfig reports every problem at once', () => {
     expect(configError({ MW_ADMIN_TOKEN: 'x'.repeat(23) }).problems).toHaveLength(1);
   });
 });
+
+describe('parseConfig MW_DETECTOR_MODE', () => {
+  it('runs the detectors in a worker thread by default, with 100 ms of work per 250 ms under load', () => {
+    expect(parseConfig({}, {}, CWD).detectors).toMatchObject({ mode: 'worker', budgetMs: 100 });
+  });
+
+  it('accepts worker, inline and off (any case)', () => {
+    expect(parseConfig({ MW_DETECTOR_MODE: 'inline' }, {}, CWD).detectors.mode).toBe('inline');
+    expect(parseConfig({ MW_DETECTOR_MODE: 'OFF' }, {}, CWD).detectors.mode).toBe('off');
+    expect(parseConfig({ MW_DETECTOR_MODE: 'worker', MW_DETECTOR_BUDGET_MS: '40' }, {}, CWD).detectors).toMatchObject({ mode: 'worker', budgetMs: 40 });
+  });
+
+  it('keeps MW_DETECTOR_BUDGET_MS=0 meaning intake only (off), alone or with MW_DETECTOR_MODE=off', () => {
+    expect(parseConfig({ MW_DETECTOR_BUDGET_MS: '0' }, {}, CWD).detectors.mode).toBe('off');
+    expect(parseConfig({ MW_DETECTOR_BUDGET_MS: '0', MW_DETECTOR_MODE: 'off' }, {}, CWD).detectors.mode).toBe('off');
+  });
+
+  it('reports an unknown mode and a zero budget beside a running mode, with the other problems', () => {
+    expect(configError({ MW_DETECTOR_MODE: 'thread', PORT: 'x' }).problems).toEqual([
+      expect.stringMatching(/^PORT must be a whole number/),
+      'MW_DETECTOR_MODE must be one of worker, inline, off, got "thread"',
+    ]);
+    expect(configError({ MW_DETECTOR_MODE: 'worker', MW_DETECTOR_BUDGET_MS: '0' }).problems).toEqual([expect.stringMatching(/^MW_DETECTOR_BUDGET_MS=0 means no detector work/)]);
+  });
+});

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { createApp, type App } from '../../src/app.js';
+import { createApp, type App, type AppOptions } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import type { FreshDatabase } from './dialects.js';
@@ -14,7 +14,12 @@ export interface TestApp extends App {
 }
 
 /** A real app (real store, real Fastify) on a fresh database with a frozen clock. */
-export async function startTestApp(db: FreshDatabase, env: Record<string, string> = {}, clock = new ManualClock(T0)): Promise<TestApp> {
+export async function startTestApp(
+  db: FreshDatabase,
+  env: Record<string, string> = {},
+  clock = new ManualClock(T0),
+  options: Omit<AppOptions, 'clock' | 'logger'> = {},
+): Promise<TestApp> {
   const config = parseConfig(
     {
       DATABASE_URL: db.databaseUrl,
@@ -23,12 +28,14 @@ export async function startTestApp(db: FreshDatabase, env: Record<string, string
       STRIPE_WEBHOOK_SECRET: DEFAULT_SECRET,
       MW_PUBLIC_URL: 'https://mw.example.test',
       LOG_LEVEL: 'silent',
+      // Suites drive the detectors with `loop.tick()` and a frozen clock; worker-mode suites say so.
+      MW_DETECTOR_MODE: 'inline',
       ...env,
     },
     {},
     db.dataDir,
   );
-  const app = await createApp(config, { clock, logger: pino({ level: 'silent' }) });
+  const app = await createApp(config, { ...options, clock, logger: pino({ level: 'silent' }) });
   await app.server.ready();
   return Object.assign(app, { clock, db });
 }

@@ -40,6 +40,7 @@ export function useTestApp(dialect: Dialect, env: Record<string, string> = {}): 
       return app().db;
     },
     listen: () => app().listen(),
+    startBackground: () => app().startBackground(),
     close: () => app().close(),
   };
 }

@@ -45,7 +45,10 @@ export async function detectorRoutes(app: FastifyInstance, services: Services): 
     const tenantId = tenantOf(request, request.query.tenantId);
     const { enabled, ...config } = request.body;
     if (enabled !== undefined && typeof enabled !== 'boolean') throw new AppError('validation_failed', 'enabled must be a boolean');
-    return detectorSettings.update(tenantId, request.params.name, { ...(enabled !== undefined ? { enabled } : {}), config });
+    const view = await detectorSettings.update(tenantId, request.params.name, { ...(enabled !== undefined ? { enabled } : {}), config });
+    // The worker reads settings from the store per batch; the message is for any cache it keeps.
+    services.detectorThread?.settingsChanged(tenantId);
+    return view;
   });
 
   app.post<{ Body: Static<typeof BacktestBody> }>('/v1/detectors/backtest', {

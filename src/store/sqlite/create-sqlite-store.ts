@@ -32,9 +32,10 @@ export function createSqliteStore(options: SqliteStoreOptions): KyselyStore {
   database.pragma('foreign_keys = ON');
   let checkpoints: CheckpointWorker | undefined;
   let eventWriter: EventWriterThread | undefined;
+  // Checkpoints run in a worker thread (see checkpoint-worker.ts); a high autocheckpoint on every
+  // connection to the file is only the safety net, so no commit checkpoints inline.
+  if (options.file !== ':memory:') database.pragma('wal_autocheckpoint = 20000');
   if (options.file !== ':memory:' && options.helperThreads !== false) {
-    // Checkpoints run in a worker thread (see checkpoint-worker.ts); this is only the safety net.
-    database.pragma('wal_autocheckpoint = 20000');
     checkpoints = startCheckpointWorker(options.file, 500, (error) => options.onError?.('checkpoint', error));
     eventWriter = startEventWriterThread({ file: options.file, insertSql: INSERT_ONE_EVENT_SQL, busyTimeoutMs: 5000 });
   }

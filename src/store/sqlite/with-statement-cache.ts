@@ -14,7 +14,12 @@ export function withStatementCache(database: BetterSqlite3.Database, max = 512):
       cache.clear();
       database.close();
     },
-    prepare(sql: string): SqliteStatement {
+    prepare(text: string): SqliteStatement {
+      // Kysely opens transactions with a plain (deferred) BEGIN. With a second writer on the file
+      // (the detector worker's connection), a deferred transaction that reads before it writes fails
+      // with SQLITE_BUSY at once, without the busy timeout, when the other connection committed in
+      // between. BEGIN IMMEDIATE takes the write lock up front and waits its turn instead.
+      const sql = text === 'begin' ? 'begin immediate' : text;
       let statement = cache.get(sql);
       if (statement) {
         cache.delete(sql);

@@ -1,0 +1,234 @@
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { RequestLoad } from '../ops/request-load.js';
+import type { FeedPosition } from '../store/store.js';
+import type { DetectorWorkerData, FromWorker, ToWorker } from './detector-worker-protocol.js';
+
+export interface DetectorThreadOptions {
+  database: Config['database'];
+  logLevel: Config['logLevel'];
+  detectors: Config['detectors'];
+  load: RequestLoad;
+  metrics: Metrics;
+  logger: Logger;
+  /**
+   * Events per batch while requests are in flight: each batch's aggregation is one write
+   * transaction, which on SQLite the request thread waits behind (busy timeout), so it is kept short.
+   */
+  loadedBatchSize?: number;
+  /** Events per batch when idle: larger batches cost less CPU per event (see bench/tools/detector-lock-hold.ts). */
+  idleBatchSize?: number;
+  idlePollMs?: number;
+  scheduleIntervalMs?: number;
+  /** First restart delay after a crash; doubles per crash in a row, up to `maxRestartDelayMs`. */
+  restartDelayMs?: number;
+  maxRestartDelayMs?: number;
+  /** A heartbeat older than this makes the replica unready. */
+  staleAfterMs?: number;
+  /** Wall clock for the heartbeat (the worker beats with the system clock). */
+  now?: () => number;
+}
+
+/** What the worker's V8 heap may grow to: the whole process must stay small (see docs/BENCHMARKS.md). */
+const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 6 };
+/** A worker that ran this long before dying counts as healthy: the restart delay starts over. */
+const HEALTHY_RUN_MS = 60_000;
+const STOP_TIMEOUT_MS = 5_000;
+
+/**
+ * The request thread's handle on the detector worker thread (detector-worker.ts): starts it,
+ * restarts it with backoff when it dies, bridges its counters into this thread's metrics, exposes
+ * its heartbeat for readiness, and stops it gracefully (batch boundary, lease released, connection
+ * closed) before the store closes. The in-flight request count is shared memory, not messages.
+ *
+ * Events: `ready` (a worker thread is up), `exit` (code), `schedule` (acquired), `processed` (events).
+ */
+export class DetectorThread extends EventEmitter {
+  private worker: Worker | undefined;
+  private readonly heartbeatBuffer = new SharedArrayBuffer(8);
+  private readonly lastBeat = new BigInt64Array(this.heartbeatBuffer, 0, 1);
+  private started = false;
+  private stopping = false;
+  private crashes = 0;
+  private startedAt = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private nextDrainId = 1;
+  private readonly drains = new Map<number, { resolve: (p: FeedPosition) => void; reject: (e: Error) => void }>();
+  private readonly now: () => number;
+  private everReady = false;
+
+  constructor(private readonly options: DetectorThreadOptions) {
+    super();
+    this.now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.spawn();
+  }
+
+  /** Resolves true once a worker thread has started (opened its store, beaten once), false after `timeoutMs`. */
+  whenReady(timeoutMs: number): Promise<boolean> {
+    if (this.everReady) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.off('ready', onReady);
+        resolve(false);
+      }, timeoutMs);
+      timer.unref();
+      this.once('ready', onReady);
+    });
+  }
+
+  /** Has the worker process the feed up to what is stored now; resolves to the evaluate cursor. */
+  drain(timeoutMs = 30_000): Promise<FeedPosition> {
+    if (!this.started || this.stopping) return Promise.reject(new Error('the detector worker is not running'));
+    const id = this.nextDrainId++;
+    return new Promise<FeedPosition>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.drains.delete(id);
+        reject(new Error(`the detector worker did not drain within ${timeoutMs} ms`));
+      }, timeoutMs);
+      timer.unref();
+      const settle = <T>(fn: (value: T) => void) => (value: T) => {
+        clearTimeout(timer);
+        this.drains.delete(id);
+        fn(value);
+      };
+      this.drains.set(id, { resolve: settle(resolve), reject: settle(reject) });
+      this.send({ type: 'drain', id });
+    });
+  }
+
+  settingsChanged(tenantId: string): void {
+    this.send({ type: 'settings-changed', tenantId });
+  }
+
+  heartbeat(): { healthy: boolean; lastBeatAt: number | undefined } {
+    const beat = Number(Atomics.load(this.lastBeat, 0));
+    const lastBeatAt = beat === 0 ? undefined : beat;
+    return { healthy: lastBeatAt !== undefined && this.now() - lastBeatAt <= (this.options.staleAfterMs ?? 30_000), lastBeatAt };
+  }
+
+  /** Terminates the running thread as a crash would (operations, tests); it is restarted with backoff. */
+  async kill(): Promise<void> {
+    await this.worker?.terminate();
+  }
+
+  /** Graceful: the worker finishes its batch, releases the schedule lease and closes its connection. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    for (const { reject } of this.drains.values()) reject(new Error('the detector worker stopped'));
+    const worker = this.worker;
+    if (!worker) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.options.logger.warn('the detector worker did not stop in time; terminating it');
+        void worker.terminate();
+      }, STOP_TIMEOUT_MS);
+      worker.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      worker.postMessage({ type: 'stop' } satisfies ToWorker);
+    });
+  }
+
+  private send(message: ToWorker): void {
+    // Without a thread (restarting), drains are re-sent when the next one is ready.
+    this.worker?.postMessage(message);
+  }
+
+  private spawn(): void {
+    const { detectors } = this.options;
+    const workerData: DetectorWorkerData = {
+      database: this.options.database,
+      logLevel: this.options.logLevel,
+      liveHorizonMs: detectors.liveHorizonMs,
+      resolveAfterMs: detectors.resolveAfterMs,
+      suppressForMs: detectors.suppressForMs,
+      budgetMs: detectors.budgetMs,
+      loadedBatchSize: this.options.loadedBatchSize ?? 16,
+      idleBatchSize: this.options.idleBatchSize ?? 64,
+      idlePollMs: this.options.idlePollMs ?? 250,
+      scheduleIntervalMs: this.options.scheduleIntervalMs ?? 60_000,
+      load: this.options.load.buffer,
+      heartbeat: this.heartbeatBuffer,
+    };
+    const entry = workerEntry();
+    const worker = new Worker(entry.script, { eval: entry.eval, workerData, name: 'meterwatch-detectors', resourceLimits: RESOURCE_LIMITS });
+    // The HTTP server keeps the process alive; the worker alone must not.
+    worker.unref();
+    this.worker = worker;
+    this.startedAt = this.now();
+    worker.on('message', (message: FromWorker) => this.onMessage(message));
+    worker.on('error', (error) => this.options.logger.error({ err: error }, 'detector worker failed'));
+    worker.on('exit', (code) => this.onExit(worker, code));
+  }
+
+  private onMessage(message: FromWorker): void {
+    const { metrics } = this.options;
+    switch (message.type) {
+      case 'ready':
+        this.everReady = true;
+        for (const id of this.drains.keys()) this.send({ type: 'drain', id });
+        this.emit('ready');
+        break;
+      case 'processed':
+        metrics.detectorEvents.inc(message.events);
+        this.emit('processed', message.events);
+        break;
+      case 'drained':
+        this.drains.get(message.id)?.resolve(message.position);
+        break;
+      case 'schedule':
+        this.emit('schedule', message.acquired);
+        break;
+      case 'detector-error':
+        metrics.detectorErrors.inc({ detector: message.detector });
+        break;
+      case 'store-error':
+        metrics.storeErrors.inc({ operation: message.operation });
+        break;
+      case 'stopped':
+        break;
+    }
+  }
+
+  private onExit(worker: Worker, code: number): void {
+    if (this.worker !== worker) return;
+    this.worker = undefined;
+    this.emit('exit', code);
+    if (this.stopping) return;
+    this.crashes = this.now() - this.startedAt >= HEALTHY_RUN_MS ? 1 : this.crashes + 1;
+    const delay = Math.min(this.options.maxRestartDelayMs ?? 30_000, (this.options.restartDelayMs ?? 1_000) * 2 ** (this.crashes - 1));
+    this.options.metrics.detectorWorkerRestarts.inc();
+    this.options.logger.error({ code, restartInMs: delay }, 'the detector worker exited; restarting it');
+    this.restartTimer = setTimeout(() => {
+      if (!this.stopping) this.spawn();
+    }, delay);
+  }
+}
+
+/**
+ * From dist the worker is the compiled .js beside this file. From sources (tests, `node --import
+ * tsx src/main.ts`) it is the .ts file: on Node 20 a worker does not inherit the parent's module
+ * hooks, so a small bootstrap registers tsx in the thread first, then imports the entry.
+ */
+function workerEntry(): { script: URL | string; eval: boolean } {
+  if (!import.meta.url.endsWith('.ts')) return { script: new URL('./detector-worker.js', import.meta.url), eval: false };
+  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const entry = new URL('./detector-worker.ts', import.meta.url).href;
+  return { script: `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`, eval: true };
+}
