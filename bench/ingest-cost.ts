@@ -13,7 +13,8 @@
  *           `--by-statement` adds the time per statement kind (SQLite: synchronous time on the
  *           event loop, ≈ CPU; PostgreSQL: wall time of each round trip).
  *   app     the whole app in-process (`createApp`, `server.inject`): waves of 25 concurrent
- *           100-event requests, so group commit forms groups of ~2,500 as under load.
+ *           100-event requests, so group commit forms groups of ~2,500 as under load; then the
+ *           CPU of one `GET /v1/usage/current` on those counters.
  *
  * Flags: --only=sqlite|postgres, --parts=route,store,app, --events=N (events per store/app phase,
  * default 200,000), --group=N, --by-statement.
@@ -341,6 +342,26 @@ async function appCosts(dialect: Dialect, args: Args, log: (l: string) => void):
     log(`  ${fmt(r.cpuUs / n)}  this process (Fastify + inject + ingest + ${dialect === 'sqlite' ? 'SQLite' : 'pg driver'})`);
     if (dialect === 'postgres') log(`  ${fmt(((s1 - s0) * 1e6) / n)}  PostgreSQL backends`);
     log(`  ${fmt((r.cpuUs + (s1 - s0) * 1e6) / n)}  total   (wall ${fmt((r.wallMs * 1000) / n)} µs/event)`);
+
+    // GET /v1/usage/current on the counters just written: the cost of one read request.
+    const reads = 20_000;
+    const get = (i: number) => app.server.inject({ method: 'GET', url: `/v1/usage/current?customerRef=cus_${i % 1000}`, headers: { authorization: `Bearer ${key}` } });
+    const probe = await get(0);
+    if (probe.statusCode !== 200 || !probe.body.includes('"metrics":[{')) throw new Error(`usage/current answered ${probe.statusCode}: ${probe.body.slice(0, 200)}`);
+    for (let i = 0; i < 2_000; i++) await get(i);
+    const g0 = await serverCpu();
+    const g = await cpuOf(async () => {
+      for (let i = 0; i < reads; i += 32) await Promise.all(Array.from({ length: 32 }, (_, j) => get(i + j)));
+    });
+    const g1 = await serverCpu();
+    log(`app ${dialect}: GET /v1/usage/current (5 counters per answer), ${reads.toLocaleString('en-US')} requests in waves of 32, CPU µs per request:`);
+    log(`  ${fmt(g.cpuUs / reads)}  this process (Fastify + inject + auth + query)`);
+    // The floor under that: inject and Fastify answering a constant (GET /health/live).
+    const live = await cpuOf(async () => {
+      for (let i = 0; i < reads; i += 32) await Promise.all(Array.from({ length: 32 }, () => app.server.inject({ method: 'GET', url: '/health/live' })));
+    });
+    log(`  ${fmt(live.cpuUs / reads)}  of which the floor: GET /health/live through the same inject`);
+    if (dialect === 'postgres') log(`  ${fmt(((g1 - g0) * 1e6) / reads)}  PostgreSQL backends`);
   } finally {
     await app.close();
     await adminClient?.end();
