@@ -276,6 +276,15 @@ async function storeCosts(dialect: Dialect, args: Args, log: (l: string) => void
       log(`  ${spread(server)}  PostgreSQL backends`);
       log(`  ${spread(total)}  total`);
     }
+    // usage/current's store read: one customer's counters (5 metrics) in the current period.
+    const reads = 20_000;
+    const read = (i: number) => opened.store.metering.getCounters('default', { customerRef: `cus_${i % 1000}`, periodStart: MONTH.start });
+    if ((await read(0)).length !== 5) throw new Error('expected 5 counters for cus_0');
+    for (let i = 0; i < 2_000; i++) await read(i);
+    const rr = await withServerCpu(opened, async () => {
+      for (let i = 0; i < reads; i++) await read(i);
+    });
+    log(`  getCounters (usage/current's read, 5 rows), CPU µs per call: ${fmt(rr.cpuUs / reads).trim()} this process${dialect === 'postgres' ? `, ${fmt(rr.serverUs / reads).trim()} PostgreSQL backend` : ''}`);
     if (args.byStatement) {
       log('  last round by statement (SQLite: time on the event loop; PostgreSQL: round-trip wall time):');
       for (const [kind, s] of [...statementTimes.entries()].sort((a, b) => b[1].ms - a[1].ms)) {
