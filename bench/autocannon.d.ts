@@ -35,8 +35,6 @@ declare module 'autocannon' {
       excludeErrorStats?: boolean;
       title?: string;
       sampleInt?: number;
-      /** Requests per second over all connections (open loop). */
-      overallRate?: number;
     }
 
     interface Histogram {

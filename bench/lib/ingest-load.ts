@@ -12,8 +12,6 @@ export interface IngestLoadOptions {
   apiKey: string;
   connections: number;
   durationSeconds: number;
-  /** Open loop: requests per second over all connections (autocannon `overallRate`); closed loop when unset. */
-  rate?: number;
   nextBody?: () => string;
   nextPath?: () => string;
   /** A response failing this counts as a mismatch. */
@@ -53,7 +51,6 @@ export function runIngestLoad(options: IngestLoadOptions): Promise<IngestLoadRes
       requests: [request],
     };
     if (options.verifyBody) opts.verifyBody = options.verifyBody;
-    if (options.rate !== undefined) opts.overallRate = options.rate;
     const instance = autocannon(opts, (error, result) => {
       if (error) return reject(error);
       const statusCounts: Record<string, number> = {};
