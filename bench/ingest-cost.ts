@@ -42,7 +42,7 @@ import type { KyselyStore } from '../src/store/kysely-store.js';
 import type { LedgerEventInput } from '../src/store/metering-store.js';
 import { createPostgresStore } from '../src/store/postgres/create-postgres-store.js';
 import { createSqliteStore } from '../src/store/sqlite/create-sqlite-store.js';
-import { cleanupAll } from './lib/cleanup.js';
+import { cleanupAll, onCleanup } from './lib/cleanup.js';
 import { createBenchDatabase } from './lib/postgres-db.js';
 import { processCpuSeconds } from './lib/proc-stats.js';
 import { EventStream } from './scenarios/ingest.js';
@@ -138,6 +138,7 @@ interface OpenedStore {
 async function openStore(dialect: Dialect): Promise<OpenedStore> {
   if (dialect === 'sqlite') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-ingest-cost-'));
+    const removeDir = onCleanup(`remove ${dir}`, () => fs.rmSync(dir, { recursive: true, force: true }), () => fs.rmSync(dir, { recursive: true, force: true }));
     const store = createSqliteStore({ file: path.join(dir, 'cost.db') });
     await store.migrate();
     return {
@@ -145,7 +146,7 @@ async function openStore(dialect: Dialect): Promise<OpenedStore> {
       serverCpu: async () => 0,
       close: async () => {
         await store.close();
-        fs.rmSync(dir, { recursive: true, force: true });
+        await removeDir();
       },
     };
   }
@@ -300,6 +301,8 @@ async function storeCosts(dialect: Dialect, args: Args, log: (l: string) => void
 
 async function appCosts(dialect: Dialect, args: Args, log: (l: string) => void): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-ingest-cost-app-'));
+  // Registered at once: removed even when setup fails before the try below.
+  const removeDir = onCleanup(`remove ${dir}`, () => fs.rmSync(dir, { recursive: true, force: true }), () => fs.rmSync(dir, { recursive: true, force: true }));
   let drop: (() => Promise<void>) | undefined;
   let databaseUrl = `sqlite://${path.join(dir, 'app.db')}`;
   let serverCpu = async () => 0;
@@ -384,7 +387,7 @@ async function appCosts(dialect: Dialect, args: Args, log: (l: string) => void):
     await app.close();
     await adminClient?.end();
     await drop?.();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await removeDir();
   }
 }
 
