@@ -7,6 +7,7 @@ import pg from 'pg';
 import { SERVE_NODE_FLAGS } from '../../src/ops/serve-node-flags.js';
 import { startChildServer, type ChildServer } from '../lib/child-server.js';
 import { runIngestLoad, type IngestLoadResult } from '../lib/ingest-load.js';
+import { runPacedLoad, type PacedLoadResult } from '../lib/paced-load.js';
 import { distFile } from '../lib/paths.js';
 import { createBenchDatabase } from '../lib/postgres-db.js';
 import { CpuWindow, type CpuWindowResult } from '../lib/proc-stats.js';
@@ -71,7 +72,8 @@ export interface BigLedgerResult {
   /** At the scenario's 32 connections (saturation: latency is mostly queueing). */
   currentUsage: IngestLoadResult;
   /** At 4 connections: the latency of the query itself. */
-  currentUsageLight: IngestLoadResult;
+  /** 32 connections, open loop at CURRENT_USAGE_RATE requests/s: the latency the floor is about. */
+  currentUsageAtRate: PacedLoadResult;
   ingestAtSize: IngestRun;
   ingestEmpty: IngestRun | undefined;
   rssMb: number;
@@ -408,19 +410,35 @@ async function measureBig(server: IngestServer, dialect: IngestDialect, options:
       nextPath: () => `/v1/usage/current?customerRef=cus_${c++ % CUSTOMERS}`,
     });
   const currentUsage = await current(options.connections);
-  const currentUsageLight = await current(4);
+  const currentUsageAtRate = await runPacedLoad({
+    url: server.child.url,
+    path: () => `/v1/usage/current?customerRef=cus_${c++ % CUSTOMERS}`,
+    headers: { authorization: `Bearer ${server.apiKey}` },
+    connections: options.connections,
+    ratePerSecond: CURRENT_USAGE_RATE,
+    durationSeconds: options.seconds,
+  });
   const ingestAtSize = await measureRun(server, dialect, 100, 'derived', options, log);
   return {
     dialect,
     rows: await server.countEvents(),
     loadSeconds,
     currentUsage,
-    currentUsageLight,
+    currentUsageAtRate,
     ingestAtSize,
     ingestEmpty: runs.find((r) => r.dialect === dialect && r.eventsPerRequest === 100 && r.keys === 'derived'),
     rssMb: server.child.rss.overallPeakMb(),
   };
 }
+
+/**
+ * The offered load of the usage/current latency floor. A closed-loop run (each connection sends
+ * as soon as it has an answer) saturates any server, and its p99 is then queueing: 32 in flight ÷
+ * throughput. The floor is about the request, so it is measured open loop (bench/lib/paced-load.ts)
+ * at a fixed rate — about a quarter of the saturated rate on the 2-core machine while nothing else
+ * runs — over up to 32 connections; the saturated run is reported next to it as capacity.
+ */
+export const CURRENT_USAGE_RATE = 1_000;
 
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
 const ms = (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(2) : n.toFixed(1)) : '—');
@@ -460,7 +478,7 @@ export function renderIngestReport(r: IngestBenchResult): string {
     lines.push('');
     lines.push(`${b.dialect} at ${int(b.rows)} ledger rows (loaded in ${b.loadSeconds.toFixed(0)} s):`);
     lines.push(`  GET /v1/usage/current, 32 connections: ${int(b.currentUsage.ok / b.currentUsage.seconds)} req/s, p50 ${ms(b.currentUsage.latency.p50)} ms, p99 ${ms(b.currentUsage.latency.p99)} ms`);
-    lines.push(`  GET /v1/usage/current, 4 connections: ${int(b.currentUsageLight.ok / b.currentUsageLight.seconds)} req/s, p50 ${ms(b.currentUsageLight.latency.p50)} ms, p99 ${ms(b.currentUsageLight.latency.p99)} ms`);
+    lines.push(`  GET /v1/usage/current, 32 connections at ${int(CURRENT_USAGE_RATE)} req/s offered (open loop, latency from the due time): ${int(b.currentUsageAtRate.ok / b.currentUsageAtRate.seconds)} req/s answered, p50 ${ms(b.currentUsageAtRate.latency.p50)} ms, p99 ${ms(b.currentUsageAtRate.latency.p99)} ms`);
     lines.push(`  ingest 100-event derived: ${int(b.ingestAtSize.eventsPerSecond)} events/s (empty ledger: ${b.ingestEmpty ? int(b.ingestEmpty.eventsPerSecond) : '—'}); server peak RSS ${b.rssMb.toFixed(0)} MB`);
   }
   for (const s of r.skipped) lines.push(`skipped: ${s}`);
@@ -480,9 +498,9 @@ export function ingestFloorChecks(r: IngestBenchResult): { name: string; pass: b
   }
   for (const b of r.big) {
     checks.push({
-      name: `${b.dialect}: usage/current p99 < ${INGEST_FLOORS.currentUsageP99Ms} ms at ${int(b.rows)} rows`,
-      pass: b.currentUsage.latency.p99 < INGEST_FLOORS.currentUsageP99Ms,
-      measured: `${ms(b.currentUsage.latency.p99)} ms at 32 connections, ${ms(b.currentUsageLight.latency.p99)} ms at 4`,
+      name: `${b.dialect}: usage/current p99 < ${INGEST_FLOORS.currentUsageP99Ms} ms at ${int(b.rows)} rows (32 connections, ${int(CURRENT_USAGE_RATE)} req/s)`,
+      pass: b.currentUsageAtRate.latency.p99 < INGEST_FLOORS.currentUsageP99Ms && b.currentUsageAtRate.ok === b.currentUsageAtRate.sent,
+      measured: `${ms(b.currentUsageAtRate.latency.p99)} ms at ${int(CURRENT_USAGE_RATE)} req/s; saturated: ${ms(b.currentUsage.latency.p99)} ms at ${int(b.currentUsage.ok / b.currentUsage.seconds)} req/s`,
     });
     if (b.ingestEmpty) {
       const share = b.ingestAtSize.eventsPerSecond / b.ingestEmpty.eventsPerSecond;

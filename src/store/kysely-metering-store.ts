@@ -2,6 +2,7 @@ import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
 import { SqlWhere } from './sql-where.js';
 import { addToRollup, HOUR_MS } from './add-to-rollup.js';
+import { columnLiterals } from './postgres/array-literals.js';
 import type { StoreDialect } from './store.js';
 import type {
   AdjustmentQuery,
@@ -71,13 +72,10 @@ function unnestSelect(columns: readonly string[], types: string[]): string {
   return `select ${list} from unnest(${types.map((t, i) => `$${i + 1}::${t}[]`).join(',')}) with ordinality as u(${list}, n) order by n`;
 }
 
-/** Row-major parameters → one array per column. */
-function columnsOf(params: unknown[], width: number): unknown[][] {
-  const rows = params.length / width;
-  const columns: unknown[][] = Array.from({ length: width }, () => new Array(rows));
-  for (let r = 0, p = 0; r < rows; r++) for (let c = 0; c < width; c++) columns[c]![r] = params[p++];
-  return columns;
-}
+/** See insertEventsPostgres; `$15` is the batch size. */
+const EVENT_INSERT_POSTGRES = `with ins as (insert into usage_events (${EVENT_COLUMNS.join(',')}) ${unnestSelect(EVENT_COLUMNS, EVENT_TYPES)} on conflict do nothing returning tenant_id, idem_key),
+  counted as (select count(*)::int as n from ins)
+  select n, (select json_agg(json_build_array(tenant_id, idem_key)) from ins where counted.n <> $${EVENT_COLUMNS.length + 1}::int) as keys from counted`;
 
 const EVENT_SELECT =
   'tenant_id, ts, idem_key, metric, customer_ref, resource_id, cast(quantity_micro as text) as quantity_micro, content_hash, period_start, period_end, late, source, received_at, meta';
@@ -337,15 +335,19 @@ export class KyselyMeteringStore implements MeteringStore {
     return params;
   }
 
-  /** The whole batch in one statement; RETURNING says which rows are new (1 = inserted). */
+  /**
+   * The whole batch in one statement. RETURNING says which rows are new, but 2,500 returned rows
+   * cost the backend and the driver more than the answer is worth when all of them are new (the
+   * usual case): the statement returns one row, the count, and the keys only when some row was
+   * already stored.
+   */
   private async insertEventsPostgres(trx: Transaction<Database>, events: LedgerEventInput[], order: number[]): Promise<Uint8Array> {
     const inserted = new Uint8Array(events.length);
-    const rows = await this.runRaw<{ tenant_id: string; idem_key: string }>(
-      trx,
-      `insert into usage_events (${EVENT_COLUMNS.join(',')}) ${unnestSelect(EVENT_COLUMNS, EVENT_TYPES)} on conflict do nothing returning tenant_id, idem_key`,
-      columnsOf(this.eventParams(events, order), EVENT_COLUMNS.length),
-    );
-    markInserted(events, order, rows, inserted);
+    const params: unknown[] = columnLiterals(this.eventParams(events, order), EVENT_COLUMNS.length);
+    params.push(order.length);
+    const [answer] = await this.runRaw<{ n: number; keys: [string, string][] | null }>(trx, EVENT_INSERT_POSTGRES, params);
+    if (answer!.n === order.length) inserted.fill(1);
+    else if (answer!.keys) markInserted(events, order, answer!.keys.map(([tenant_id, idem_key]) => ({ tenant_id, idem_key })), inserted);
     return inserted;
   }
 
@@ -409,7 +411,7 @@ export class KyselyMeteringStore implements MeteringStore {
   private async upsertRows<T>(db: Db, table: UpsertTable, items: readonly T[], write: RowWriter<T>): Promise<void> {
     if (items.length === 0) return;
     if (this.dialect === 'postgres') {
-      await this.runRaw(db, table.unnest, columnsOf(rowParams(items, 0, items.length, table.width, write), table.width));
+      await this.runRaw(db, table.unnest, columnLiterals(rowParams(items, 0, items.length, table.width, write), table.width));
       return;
     }
     for (const [from, to] of slices(items.length)) await this.run(db, this.multiRow(table.kind, to - from), rowParams(items, from, to, table.width, write));

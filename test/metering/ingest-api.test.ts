@@ -77,6 +77,33 @@ for (const dialect of DIALECTS) {
       await m.expectFolds();
     });
 
+    it('3b: keys, references and meta holding quotes, backslashes, commas, braces or NULL are stored exactly; a batch mixing stored and new keys is classified per event', async () => {
+      // PostgreSQL receives each batch as array literals built by the store: these are the
+      // characters that are special in them.
+      const c = `${nextCustomer()} "q" \\ {a,b}`;
+      const keys = [`k"${c}"`, `k\\${c}\\`, `{${c},x}`, 'NULL', `NULL ${c}`, ` ${c} `];
+      const events = keys.map((idempotencyKey, i) => ({ metric: 'api_calls', customerRef: c, quantity: i + 1, ts: NOV(6, i), idempotencyKey, meta: { note: `"${i}" \\ {}` } }));
+      const first = await m.ingest(events.slice(0, 3));
+      expect(first.body.results.map((r) => r.status)).toEqual(['accepted', 'accepted', 'accepted']);
+      const mixed = await m.ingest([events[1]!, events[3]!, { ...events[0]!, quantity: 99 }, events[4]!, events[2]!, events[5]!]);
+      expect(mixed.body.results.map((r) => [r.status, r.idempotencyKey])).toEqual([
+        ['duplicate', keys[1]],
+        ['accepted', keys[3]],
+        ['conflict', keys[0]],
+        ['accepted', keys[4]],
+        ['duplicate', keys[2]],
+        ['accepted', keys[5]],
+      ]);
+      const listed = await m.get(`/v1/events?customerRef=${encodeURIComponent(c)}&limit=100`);
+      expect(listed.status).toBe(200);
+      const stored = (listed.body.data as { idempotencyKey: string; customerRef: string; quantity: string; meta: { note: string } }[])
+        .map((e) => [e.idempotencyKey, e.customerRef, e.quantity, e.meta.note])
+        .sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+      expect(stored).toEqual(keys.map((k, i) => [k, c, String(i + 1), `"${i}" \\ {}`]).sort((a, b) => (a[0]! < b[0]! ? -1 : 1)));
+      expect(await current(c)).toMatchObject({ sum: '21', count: 6 });
+      await m.expectFolds();
+    });
+
     it('4: tenant B may use the same key as tenant A; both count, and neither sees the other', async () => {
       const b = await m.createTenant(`tenant-b-${dialect}`);
       const c = nextCustomer();
