@@ -16,7 +16,8 @@
  * per store operation and per incident write: instrumented, so slower; run it separately from the
  * clean measurement), --events-file=<jsonl> (reuse a saved event set; written with --save-events=<jsonl>),
  * --dump=<json> (incidents, notifications and flagged events, normalised, to compare two versions),
- * --keep (SQLite: keep the database, for EXPLAIN QUERY PLAN).
+ * --keep (SQLite: keep the database, for EXPLAIN QUERY PLAN), --cache-mb=<n> (SQLite page cache of the
+ * connection; default SQLite's 2 MB).
  * CPU profile: `node --cpu-prof --cpu-prof-dir=<dir> dist/bench/detectors/drain-cost.js`.
  * Needs Stripe's fixtures: MW_BENCH_FIXTURES=<path to fixtures3.json> when not at ../shared/fixtures.
  */
@@ -24,6 +25,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { sql } from 'kysely';
 import pino from 'pino';
 import { createApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
@@ -34,6 +36,7 @@ import { DetectorSettings } from '../../src/detectors/detector-settings.js';
 import { DETECTORS } from '../../src/detectors/rules/index.js';
 import type { Detector } from '../../src/detectors/detector.js';
 import type { BillingEventInput } from '../../src/store/store.js';
+import type { KyselyStore } from '../../src/store/kysely-store.js';
 import { EventFactory } from '../lib/signed-events.js';
 import { createBenchDatabase } from '../lib/postgres-db.js';
 import { cleanupAll } from '../lib/cleanup.js';
@@ -185,6 +188,8 @@ async function main(): Promise<void> {
   const clock = new ManualClock(START_S * 1000);
   const app = await createApp(config, { clock });
   try {
+    const cacheMb = option('cache-mb');
+    if (cacheMb !== undefined && kind === 'sqlite') await sql.raw(`pragma cache_size = -${Math.round(Number(cacheMb) * 1024)}`).execute((app.services.store as KyselyStore).db);
     const timings = new Timings();
     const settings = breakdown ? new DetectorSettings(app.services.store, clock, timedDetectors(timings)) : app.services.detectorSettings;
     const engine = new DetectorEngine(app.services.store, settings, app.services.incidents, clock, pino({ level: 'silent' }), {

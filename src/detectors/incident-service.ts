@@ -1,7 +1,7 @@
 import type { Clock } from '../shared/clock.js';
 import type { IdGenerator } from '../shared/ids.js';
 import type { Store } from '../store/store.js';
-import type { IncidentRecord, IncidentStatus, NotificationRecord } from '../store/detector-store.js';
+import type { IncidentPatch, IncidentRecord, IncidentStatus, NotificationRecord } from '../store/detector-store.js';
 import { SEVERITY_RANK, type Severity, type Trigger } from './detector.js';
 import { incidentClosed, incidentNotFound } from './detector-errors.js';
 
@@ -44,6 +44,12 @@ function changed(before: IncidentRecord, after: IncidentRecord): boolean {
     before.evidence.length !== after.evidence.length ||
     before.evidence.some((id, i) => after.evidence[i] !== id)
   );
+}
+
+interface PendingUpdate {
+  incident: IncidentRecord;
+  patch: IncidentPatch;
+  notes: { kind: NotificationRecord['kind']; severity: string }[];
 }
 
 export interface IncidentPolicy {
@@ -100,7 +106,13 @@ export class IncidentService {
 
     await this.flag(tenantId, [...groups.values()].flat());
     const actives = new Map((await this.store.detectors.getActiveIncidents(tenantId, [...groups.keys()])).map((i) => [i.activeKey!, i]));
-    for (const [activeKey, list] of groups) await this.applyGroup(tenantId, activeKey, list, actives.get(activeKey), now);
+    const updates: PendingUpdate[] = [];
+    for (const [activeKey, list] of groups) {
+      const update = await this.applyGroup(tenantId, activeKey, list, actives.get(activeKey), now);
+      if (update) updates.push(update);
+    }
+    const found = await this.store.detectors.updateIncidents(tenantId, updates.map((u) => ({ id: u.incident.id, patch: u.patch })));
+    for (const [i, u] of updates.entries()) if (found[i]) for (const note of u.notes) await this.notify(u.incident, note.kind, note.severity);
   }
 
   /** Each trigger flags its first 500 distinct evidence events with its severity's score. */
@@ -135,8 +147,12 @@ export class IncidentService {
     if (this.flagged.size > FLAG_CACHE_SIZE) this.flagged.delete(this.flagged.keys().next().value!);
   }
 
-  /** One incident key's triggers, folded in order onto the active incident (or a new one), then written once. */
-  private async applyGroup(tenantId: string, activeKey: string, list: TriggerToApply[], active: IncidentRecord | undefined, now: number): Promise<void> {
+  /**
+   * One incident key's triggers, folded in order onto the active incident (or a new one). A new
+   * incident is inserted here; an existing one that changed comes back as an update (written with
+   * the batch's others in one transaction, then its notifications recorded).
+   */
+  private async applyGroup(tenantId: string, activeKey: string, list: TriggerToApply[], active: IncidentRecord | undefined, now: number): Promise<PendingUpdate | undefined> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const notes: { kind: NotificationRecord['kind']; severity: string }[] = [];
       let state: IncidentRecord | undefined = active;
@@ -188,16 +204,11 @@ export class IncidentService {
         if (becomesLive) notes.push({ kind: 'open', severity: state.severity });
         else if (escalates) notes.push({ kind: 'escalate', severity: state.severity });
       }
-      if (!state) return;
+      if (!state) return undefined;
 
-      if (isNew) {
-        if (!(await this.store.detectors.insertIncident(state))) {
-          // Another writer opened it between our read and insert: fold the same triggers into theirs.
-          active = await this.store.detectors.getActiveIncident(tenantId, activeKey);
-          continue;
-        }
-      } else if (active && changed(active, state)) {
-        const updated = await this.store.detectors.updateIncident(tenantId, state.id, {
+      if (!isNew) {
+        if (!active || !changed(active, state)) return undefined;
+        const patch: IncidentPatch = {
           evidence: state.evidence,
           lastTriggeredAt: state.lastTriggeredAt,
           updatedAt: now,
@@ -205,12 +216,18 @@ export class IncidentService {
           ...(state.severity !== active.severity ? { severity: state.severity } : {}),
           ...(state.historical !== active.historical ? { historical: state.historical } : {}),
           ...(state.summary !== active.summary || !sameFigures(state.figures, active.figures) ? { summary: state.summary, figures: state.figures } : {}),
-        });
-        if (!updated) return;
+        };
+        return { incident: state, patch, notes };
+      }
+      if (!(await this.store.detectors.insertIncident(state))) {
+        // Another writer opened it between our read and insert: fold the same triggers into theirs.
+        active = await this.store.detectors.getActiveIncident(tenantId, activeKey);
+        continue;
       }
       for (const note of notes) await this.notify(state, note.kind, note.severity);
-      return;
+      return undefined;
     }
+    return undefined;
   }
 
   /** The detector says the condition is gone (or still there) at `now`: track quiet time, resolve. */

@@ -198,6 +198,8 @@ export interface DetectorStore {
   /** The active incidents with any of these keys (one read for a batch's triggers). */
   getActiveIncidents(tenantId: string, activeKeys: string[]): Promise<IncidentRecord[]>;
   updateIncident(tenantId: string, id: string, patch: IncidentPatch): Promise<IncidentRecord | undefined>;
+  /** Several incidents patched in one transaction; per update, whether the incident was found. */
+  updateIncidents(tenantId: string, updates: { id: string; patch: IncidentPatch }[]): Promise<boolean[]>;
   listIncidents(tenantId: string, query: IncidentQuery): Promise<IncidentRecord[]>;
   listActiveIncidents(tenantId: string): Promise<IncidentRecord[]>;
 

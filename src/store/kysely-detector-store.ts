@@ -383,25 +383,24 @@ export class KyselyDetectorStore implements DetectorStore {
     });
   }
 
+  updateIncidents(tenantId: string, updates: { id: string; patch: IncidentPatch }[]) {
+    return this.guard('updateIncidents', async () => {
+      if (updates.length === 0) return [];
+      // One transaction, one commit for the batch's incidents: each is one row by primary key.
+      return this.db.transaction().execute(async (trx) => {
+        const found: boolean[] = [];
+        for (const { id, patch } of updates) {
+          const result = await trx.updateTable('incidents').set(patchToValues(patch)).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+          found.push(Number(result.numUpdatedRows) === 1);
+        }
+        return found;
+      });
+    });
+  }
+
   updateIncident(tenantId: string, id: string, patch: IncidentPatch) {
     return this.guard('updateIncident', async () => {
-      const values: Partial<Database['incidents']> = {};
-      if (patch.status !== undefined) values.status = patch.status;
-      if (patch.severity !== undefined) values.severity = patch.severity;
-      if (patch.historical !== undefined) values.historical = patch.historical ? 1 : 0;
-      if (patch.summary !== undefined) values.summary = patch.summary;
-      if (patch.figures !== undefined) values.figures = JSON.stringify(patch.figures);
-      if (patch.evidence !== undefined) values.evidence = JSON.stringify(patch.evidence);
-      if (patch.lastTriggeredAt !== undefined) values.last_triggered_at = patch.lastTriggeredAt;
-      if (patch.updatedAt !== undefined) values.updated_at = patch.updatedAt;
-      if (patch.clearSince !== undefined) values.clear_since = patch.clearSince;
-      if (patch.acknowledgedAt !== undefined) values.acknowledged_at = patch.acknowledgedAt;
-      if (patch.acknowledgedBy !== undefined) values.acknowledged_by = patch.acknowledgedBy;
-      if (patch.resolvedAt !== undefined) values.resolved_at = patch.resolvedAt;
-      if (patch.resolutionActor !== undefined) values.resolution_actor = patch.resolutionActor;
-      if (patch.resolutionReason !== undefined) values.resolution_reason = patch.resolutionReason;
-      if (patch.activeKey !== undefined) values.active_key = patch.activeKey;
-      const row = await this.db.updateTable('incidents').set(values).where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirst();
+      const row = await this.db.updateTable('incidents').set(patchToValues(patch)).where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirst();
       return row && rowToIncident(row);
     });
   }
@@ -561,6 +560,26 @@ export class KyselyDetectorStore implements DetectorStore {
 
 /** Values per `in (…)` list: well under SQLite's and PostgreSQL's bound-parameter limits. */
 const IN_CHUNK = 500;
+
+function patchToValues(patch: IncidentPatch): Partial<Database['incidents']> {
+  const values: Partial<Database['incidents']> = {};
+  if (patch.status !== undefined) values.status = patch.status;
+  if (patch.severity !== undefined) values.severity = patch.severity;
+  if (patch.historical !== undefined) values.historical = patch.historical ? 1 : 0;
+  if (patch.summary !== undefined) values.summary = patch.summary;
+  if (patch.figures !== undefined) values.figures = JSON.stringify(patch.figures);
+  if (patch.evidence !== undefined) values.evidence = JSON.stringify(patch.evidence);
+  if (patch.lastTriggeredAt !== undefined) values.last_triggered_at = patch.lastTriggeredAt;
+  if (patch.updatedAt !== undefined) values.updated_at = patch.updatedAt;
+  if (patch.clearSince !== undefined) values.clear_since = patch.clearSince;
+  if (patch.acknowledgedAt !== undefined) values.acknowledged_at = patch.acknowledgedAt;
+  if (patch.acknowledgedBy !== undefined) values.acknowledged_by = patch.acknowledgedBy;
+  if (patch.resolvedAt !== undefined) values.resolved_at = patch.resolvedAt;
+  if (patch.resolutionActor !== undefined) values.resolution_actor = patch.resolutionActor;
+  if (patch.resolutionReason !== undefined) values.resolution_reason = patch.resolutionReason;
+  if (patch.activeKey !== undefined) values.active_key = patch.activeKey;
+  return values;
+}
 
 function rowToRefund(r: Selectable<Database['refund_facts']>): RefundFactRecord {
   return {
