@@ -1,6 +1,6 @@
-import type { BillingEventKey, BillingEventQuery, Store } from '../store/store.js';
+import type { BillingEventQuery, Store } from '../store/store.js';
 import type { SubscriptionFactRecord } from '../store/detector-store.js';
-import type { BucketSum, DetectorData, DetectorEvent, EventQuery, RefundFact, SubscriptionFact } from './detector.js';
+import type { BucketSum, DetectorData, DetectorEvent, EventKey, EventQuery, RefundFact, SubscriptionFact } from './detector.js';
 import { toDetectorEvent } from './event-facts.js';
 import { BUCKET_MS } from './metrics.js';
 
@@ -36,8 +36,22 @@ export class TenantDetectorData implements DetectorData {
     return rows.map(toDetectorEvent);
   }
 
-  eventKeys(query: EventQuery & { types: string[] }): Promise<BillingEventKey[]> {
-    return this.store.listBillingEventKeys(this.tenantId, { ...this.storeQuery(query), types: query.types });
+  async eventKeys(query: EventQuery & { types: string[]; customers?: string[]; amounts?: number[] }): Promise<EventKey[]> {
+    const q = this.storeQuery(query);
+    const customers = query.customers ?? (query.customer !== undefined ? [query.customer] : undefined);
+    const rows = await this.store.detectors.listEventKeys(this.tenantId, {
+      types: query.types,
+      ...(customers !== undefined ? { customers } : {}),
+      ...(q.refId !== undefined ? { refId: q.refId } : {}),
+      ...(q.objectId !== undefined ? { objectId: q.objectId } : {}),
+      ...(q.amount !== undefined ? { amount: q.amount } : {}),
+      ...(query.amounts !== undefined ? { amounts: query.amounts } : {}),
+      ...(q.currency !== undefined ? { currency: q.currency } : {}),
+      ...(q.since !== undefined ? { since: q.since } : {}),
+      ...(q.until !== undefined ? { until: q.until } : {}),
+      limit: q.limit,
+    });
+    return rows.map(({ tenantId: _tenant, ...key }) => key);
   }
 
   private storeQuery(query: EventQuery): BillingEventQuery {
@@ -64,15 +78,26 @@ export class TenantDetectorData implements DetectorData {
       .map(({ refundId, chargeId: charge, amount, currency, status, created }) => ({ refundId, chargeId: charge, amount, currency, status, created }));
   }
 
+  async refundsForCharges(chargeIds: string[]): Promise<Map<string, RefundFact[]>> {
+    const byCharge = new Map<string, RefundFact[]>(chargeIds.map((id) => [id, []]));
+    if (chargeIds.length === 0) return byCharge;
+    for (const r of await this.store.detectors.refundsForCharges(this.tenantId, chargeIds)) {
+      if (this.asOfMs !== undefined && r.created * 1000 > this.asOfMs) continue;
+      byCharge.get(r.chargeId)?.push({ refundId: r.refundId, chargeId: r.chargeId, amount: r.amount, currency: r.currency, status: r.status, created: r.created });
+    }
+    return byCharge;
+  }
+
   async subscription(subscriptionId: string): Promise<SubscriptionFact | undefined> {
     const row = await this.store.detectors.getSubscriptionFact(this.tenantId, subscriptionId);
     return row && toFact(row);
   }
 
-  async subscriptions(query: { status?: string[]; customer?: string; periodEndBefore?: number; limit: number }): Promise<SubscriptionFact[]> {
+  async subscriptions(query: { status?: string[]; customer?: string; customers?: string[]; periodEndBefore?: number; limit: number }): Promise<SubscriptionFact[]> {
     const rows = await this.store.detectors.listSubscriptionFacts(this.tenantId, {
       ...(query.status ? { statuses: query.status } : {}),
       ...(query.customer !== undefined ? { customer: query.customer } : {}),
+      ...(query.customers !== undefined ? { customers: query.customers } : {}),
       ...(query.periodEndBefore !== undefined ? { periodEndBefore: query.periodEndBefore } : {}),
       limit: Math.min(Math.max(query.limit, 1), 10_000),
     });

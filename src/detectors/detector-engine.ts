@@ -90,7 +90,18 @@ export class DetectorEngine {
       consumer: AGGREGATE_CURSOR,
       from: aggregated,
       to: batch.position,
-      keys: batch.events.map((e) => ({ tenantId: e.tenantId, seq: e.seq, type: e.type, created: e.created, customer: e.customer, objectId: e.objectId, refId: e.refId })),
+      keys: batch.events.map((e) => ({
+        tenantId: e.tenantId,
+        seq: e.seq,
+        eventId: e.eventId,
+        type: e.type,
+        created: e.created,
+        customer: e.customer,
+        objectId: e.objectId,
+        refId: e.refId,
+        amount: e.amount,
+        currency: e.currency,
+      })),
       buckets: [],
       refunds: [],
       subscriptions: [],
@@ -120,30 +131,37 @@ export class DetectorEngine {
     }
     for (const [tenantId, tenantEvents] of byTenant) {
       const effective = await this.settings.effective(tenantId);
+      const now = this.clock.now();
+      // Every detector runs first, then the batch's triggers are applied together: detectors read
+      // events and aggregates, never incidents, so the order of the writes cannot change a decision.
+      const found: { detector: string; trigger: Trigger }[] = [];
       for (const entry of effective) {
         if (!entry.enabled || !entry.detector.evaluateEvents) continue;
         const relevant = tenantEvents.filter((e) => entry.detector.eventTypes.includes(e.type));
         if (relevant.length === 0) continue;
-        await this.runDetector(tenantId, entry, (ctx) => entry.detector.evaluateEvents!(ctx, relevant), relevant);
+        const triggers = await this.runDetector(tenantId, entry, now, (ctx) => entry.detector.evaluateEvents!(ctx, relevant));
+        for (const trigger of triggers) found.push({ detector: entry.detector.name, trigger });
       }
+      const historical = await this.historical(tenantId, found.map((f) => f.trigger), tenantEvents, now);
+      await this.incidents.applyTriggers(tenantId, found.map((f, i) => ({ ...f, historical: historical[i]! })));
     }
   }
 
+  /** Runs one detector; a detector bug yields no triggers (logged, counted), a database failure stops the step. */
   private async runDetector(
     tenantId: string,
     entry: EffectiveDetector,
+    now: number,
     run: (ctx: DetectorContext<Record<string, unknown>>) => Promise<Trigger[]>,
-    batchEvents: DetectorEvent[],
-  ): Promise<void> {
+  ): Promise<Trigger[]> {
     const ctx: DetectorContext<Record<string, unknown>> = {
       tenantId,
       config: entry.config,
-      now: this.clock.now(),
+      now,
       data: new TenantDetectorData(this.store, tenantId),
     };
-    let triggers: Trigger[];
     try {
-      triggers = await run(ctx);
+      return await run(ctx);
     } catch (error) {
       // A database failure stops the step before the evaluate cursor moves, so the batch is
       // evaluated again later. A detector bug would fail the same way forever: it is logged and
@@ -151,31 +169,36 @@ export class DetectorEngine {
       if (error instanceof StoreUnavailableError) throw error;
       this.logger.error({ err: error, detector: entry.detector.name, tenantId }, 'detector failed');
       this.onDetectorError(entry.detector.name);
-      return;
-    }
-    for (const trigger of triggers) {
-      await this.incidents.applyTrigger(tenantId, entry.detector.name, trigger, await this.isHistorical(tenantId, trigger, batchEvents, ctx.now));
+      return [];
     }
   }
 
   /**
-   * Live only when a deciding event arrived by webhook within the live horizon of its Stripe time.
-   * The deciding events are the trigger's evidence: from the batch when there, else from the store
-   * (a re-check caused by another event); a trigger without evidence (schedules) is judged by its
-   * own time. Replayed or backfilled history never pages anyone.
+   * Per trigger: live only when a deciding event arrived by webhook within the live horizon of its
+   * Stripe time. The deciding events are the trigger's evidence: from the batch when there, else
+   * from the store (a re-check caused by another event; up to 50 per trigger, all of the batch's
+   * read at once); a trigger without evidence (schedules) is judged by its own time. Replayed or
+   * backfilled history never pages anyone.
    */
-  private async isHistorical(tenantId: string, trigger: Trigger, batchEvents: DetectorEvent[], now: number): Promise<boolean> {
+  private async historical(tenantId: string, triggers: Trigger[], batchEvents: DetectorEvent[], now: number): Promise<boolean[]> {
     const horizon = now - this.options.liveHorizonMs;
     const isLive = (e: { source: string; created: number }) => e.source === 'webhook' && e.created * 1000 >= horizon;
-    const ids = new Set(trigger.eventIds);
-    if (ids.size === 0) return trigger.at < horizon;
-    const inBatch = batchEvents.filter((e) => ids.has(e.eventId));
-    if (inBatch.some(isLive)) return false;
-    for (const id of [...ids].filter((id) => !inBatch.some((e) => e.eventId === id)).slice(0, 50)) {
-      const stored = await this.store.getBillingEvent(tenantId, id);
-      if (stored && isLive(stored)) return false;
-    }
-    return true;
+    const inBatch = new Map(batchEvents.map((e) => [e.eventId, e]));
+    const verdicts: (boolean | string[])[] = triggers.map((trigger) => {
+      const ids = new Set(trigger.eventIds);
+      if (ids.size === 0) return trigger.at < horizon;
+      const stored: string[] = [];
+      for (const id of ids) {
+        const e = inBatch.get(id);
+        if (!e) stored.push(id);
+        else if (isLive(e)) return false;
+      }
+      return stored.slice(0, 50);
+    });
+    const lookups = verdicts.filter((v): v is string[] => Array.isArray(v)).flat();
+    const live = new Set<string>();
+    if (lookups.length > 0) for (const o of await this.store.detectors.eventOrigins(tenantId, lookups)) if (isLive(o)) live.add(o.eventId);
+    return verdicts.map((v) => (Array.isArray(v) ? !v.some((id) => live.has(id)) : v));
   }
 
   /** Scheduled work at `clock.now()`: absence detectors, auto-resolve, bucket retention. */
@@ -186,7 +209,10 @@ export class DetectorEngine {
       const effective = await this.settings.effective(tenant.id);
       for (const entry of effective) {
         if (!entry.enabled || !entry.detector.evaluateSchedule) continue;
-        await this.runDetector(tenant.id, entry, (ctx) => entry.detector.evaluateSchedule!(ctx), []);
+        const now = this.clock.now();
+        const triggers = await this.runDetector(tenant.id, entry, now, (ctx) => entry.detector.evaluateSchedule!(ctx));
+        const historical = await this.historical(tenant.id, triggers, [], now);
+        await this.incidents.applyTriggers(tenant.id, triggers.map((trigger, i) => ({ detector: entry.detector.name, trigger, historical: historical[i]! })));
       }
       await this.autoResolve(tenant.id, effective);
     }

@@ -1,5 +1,5 @@
 import type { TObject } from '@sinclair/typebox';
-import type { BillingEventKey, BillingEventRecord } from '../store/store.js';
+import type { BillingEventRecord } from '../store/store.js';
 
 /**
  * The contract every detector implements (one file per detector in `rules/`). A detector is pure
@@ -57,6 +57,20 @@ export interface EventQuery {
   limit: number;
 }
 
+/** The indexed keys of a stored event, read without its payload (`DetectorData.eventKeys`). */
+export interface EventKey {
+  seq: number;
+  eventId: string;
+  type: string;
+  /** Stripe `created`, epoch seconds. */
+  created: number;
+  customer: string | null;
+  objectId: string | null;
+  refId: string | null;
+  amount: number | null;
+  currency: string | null;
+}
+
 export interface RefundFact {
   refundId: string;
   chargeId: string;
@@ -96,12 +110,18 @@ export interface DetectorData {
   /** The non-empty one-minute buckets of one metric in [from, to), oldest first (one read for a whole range). */
   series(metric: string, fromMs: number, toMs: number): Promise<{ bucketStart: number; count: number; amount: number }[]>;
   events(query: EventQuery): Promise<DetectorEvent[]>;
-  /** The same events without their Stripe object (no payload read, no JSON parse): for counting and grouping by key fields. */
-  eventKeys(query: EventQuery & { types: string[] }): Promise<BillingEventKey[]>;
+  /**
+   * The same events as their stored keys only (no payload read, no JSON parse): for counting and
+   * grouping by key fields. `customers` (and `amounts`) read several customers (amounts) at once, a
+   * batch's worth, in which case `limit` applies to all of them together.
+   */
+  eventKeys(query: EventQuery & { types: string[]; customers?: string[]; amounts?: number[] }): Promise<EventKey[]>;
   refundsForCharge(chargeId: string): Promise<RefundFact[]>;
+  /** `refundsForCharge` for several charges in one read; every asked charge has an entry. */
+  refundsForCharges(chargeIds: string[]): Promise<Map<string, RefundFact[]>>;
   subscription(subscriptionId: string): Promise<SubscriptionFact | undefined>;
   /** Subscriptions by state; `periodEndBefore` (ms) finds periods that ended. Ordered by period end. */
-  subscriptions(query: { status?: string[]; customer?: string; periodEndBefore?: number; limit: number }): Promise<SubscriptionFact[]>;
+  subscriptions(query: { status?: string[]; customer?: string; customers?: string[]; periodEndBefore?: number; limit: number }): Promise<SubscriptionFact[]>;
   /** Stripe `created` (ms) of the tenant's oldest stored event, to know how much history exists. */
   firstEventAt(): Promise<number | undefined>;
   /** Stripe `created` (ms) of the newest stored event, for absence detectors. */

@@ -36,15 +36,42 @@ export interface SubscriptionFactRecord {
   asOf: number;
 }
 
-/** The lookup keys of one stored event (see `event_keys` in migration 0002). */
+/** The lookup keys of one stored event (see `event_keys` in migrations 0002 and 0009). */
 export interface EventKeyRecord {
   tenantId: string;
   seq: number;
+  eventId: string;
   type: string;
   created: number;
   customer: string | null;
   objectId: string | null;
   refId: string | null;
+  amount: number | null;
+  currency: string | null;
+}
+
+/** A read of `event_keys` alone (never the stored payloads), newest first by (created, seq). */
+export interface EventKeyQuery {
+  types: string[];
+  /** One customer, or any of several (one read for a batch's customers). */
+  customers?: string[];
+  refId?: string;
+  objectId?: string;
+  amount?: number;
+  /** Any of these amounts (a batch's worth). */
+  amounts?: number[];
+  currency?: string;
+  /** Stripe `created` bounds, epoch seconds, [since, until). */
+  since?: number;
+  until?: number;
+  limit: number;
+}
+
+export interface ActiveSuppression {
+  detector: string;
+  subjectType: string;
+  subjectId: string;
+  until: number;
 }
 
 export interface AggregationBatch {
@@ -152,8 +179,15 @@ export interface DetectorStore {
   bucketSeries(tenantId: string, metric: string, fromMs: number, toMs: number): Promise<{ bucketStart: number; count: number; amount: number }[]>;
   pruneBuckets(beforeMs: number): Promise<number>;
   refundsForCharge(tenantId: string, chargeId: string): Promise<RefundFactRecord[]>;
+  /** The refund facts of several charges in one read, ordered by (charge, created, refund id). */
+  refundsForCharges(tenantId: string, chargeIds: string[]): Promise<RefundFactRecord[]>;
+  /** Indexed event keys without touching `billing_events` (see `EventKeyQuery`). */
+  listEventKeys(tenantId: string, query: EventKeyQuery): Promise<EventKeyRecord[]>;
+  /** Source and Stripe time of stored events by id, for the live/historical decision. */
+  eventOrigins(tenantId: string, eventIds: string[]): Promise<{ eventId: string; source: string; created: number }[]>;
   getSubscriptionFact(tenantId: string, subscriptionId: string): Promise<SubscriptionFactRecord | undefined>;
-  listSubscriptionFacts(tenantId: string, query: { statuses?: string[]; customer?: string; periodEndBefore?: number; limit: number }): Promise<SubscriptionFactRecord[]>;
+  /** `customers` reads the subscriptions of several customers at once (the limit then applies to all of them together). */
+  listSubscriptionFacts(tenantId: string, query: { statuses?: string[]; customer?: string; customers?: string[]; periodEndBefore?: number; limit: number }): Promise<SubscriptionFactRecord[]>;
   /** Stripe `created` (epoch seconds) of the tenant's oldest and newest stored events. */
   eventTimeRange(tenantId: string): Promise<{ first: number; last: number } | undefined>;
 
@@ -161,7 +195,11 @@ export interface DetectorStore {
   insertIncident(incident: IncidentRecord): Promise<boolean>;
   getIncident(tenantId: string, id: string): Promise<IncidentRecord | undefined>;
   getActiveIncident(tenantId: string, activeKey: string): Promise<IncidentRecord | undefined>;
+  /** The active incidents with any of these keys (one read for a batch's triggers). */
+  getActiveIncidents(tenantId: string, activeKeys: string[]): Promise<IncidentRecord[]>;
   updateIncident(tenantId: string, id: string, patch: IncidentPatch): Promise<IncidentRecord | undefined>;
+  /** Several incidents patched in one transaction; per update, whether the incident was found. */
+  updateIncidents(tenantId: string, updates: { id: string; patch: IncidentPatch }[]): Promise<boolean[]>;
   listIncidents(tenantId: string, query: IncidentQuery): Promise<IncidentRecord[]>;
   listActiveIncidents(tenantId: string): Promise<IncidentRecord[]>;
 
@@ -173,7 +211,9 @@ export interface DetectorStore {
   putDetectorSetting(setting: DetectorSettingRecord): Promise<void>;
   getSuppressionUntil(tenantId: string, detector: string, subjectType: string, subjectId: string): Promise<number | undefined>;
   putSuppression(tenantId: string, detector: string, subjectType: string, subjectId: string, until: number): Promise<void>;
-  /** Marks events as evidence, keeping the highest score seen. */
+  /** The tenant's suppressions still in force at `now`. */
+  listActiveSuppressions(tenantId: string, now: number): Promise<ActiveSuppression[]>;
+  /** Marks events as evidence, keeping the highest score seen (rows already at that score or above are not rewritten). */
   flagEvents(tenantId: string, eventIds: string[], score: number): Promise<void>;
 
   /** Take or renew a named lease; true when `holder` holds it until now + ttl. */

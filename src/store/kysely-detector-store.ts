@@ -1,10 +1,13 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database } from './schema.js';
 import type {
+  ActiveSuppression,
   AggregationBatch,
   BucketDelta,
   DetectorSettingRecord,
   DetectorStore,
+  EventKeyQuery,
+  EventKeyRecord,
   IncidentPatch,
   IncidentQuery,
   IncidentRecord,
@@ -59,6 +62,9 @@ export class KyselyDetectorStore implements DetectorStore {
               customer: k.customer,
               object_id: k.objectId,
               ref_id: k.refId,
+              event_id: k.eventId,
+              amount: k.amount,
+              currency: k.currency,
             }));
             await trx.insertInto('event_keys').values(rows).onConflict((oc) => oc.columns(['tenant_id', 'seq']).doNothing()).execute();
           }
@@ -228,18 +234,82 @@ export class KyselyDetectorStore implements DetectorStore {
   refundsForCharge(tenantId: string, chargeId: string) {
     return this.guard('refundsForCharge', async () => {
       const rows = await this.db.selectFrom('refund_facts').selectAll().where('tenant_id', '=', tenantId).where('charge_id', '=', chargeId).orderBy('created').orderBy('refund_id').execute();
+      return rows.map(rowToRefund);
+    });
+  }
+
+  refundsForCharges(tenantId: string, chargeIds: string[]) {
+    return this.guard('refundsForCharges', async () => {
+      const out: RefundFactRecord[] = [];
+      const ids = [...new Set(chargeIds)];
+      for (let i = 0; i < ids.length; i += IN_CHUNK) {
+        const rows = await this.db
+          .selectFrom('refund_facts')
+          .selectAll()
+          .where('tenant_id', '=', tenantId)
+          .where('charge_id', 'in', ids.slice(i, i + IN_CHUNK))
+          .orderBy('charge_id')
+          .orderBy('created')
+          .orderBy('refund_id')
+          .execute();
+        for (const r of rows) out.push(rowToRefund(r));
+      }
+      return out;
+    });
+  }
+
+  listEventKeys(tenantId: string, query: EventKeyQuery) {
+    return this.guard('listEventKeys', async () => {
+      if (query.types.length === 0 || query.customers?.length === 0 || query.amounts?.length === 0) return [];
+      let q = this.db
+        .selectFrom('event_keys')
+        .select(['seq', 'event_id', 'type', 'created', 'customer', 'object_id', 'ref_id', 'amount', 'currency'])
+        .where('tenant_id', '=', tenantId)
+        .where('type', 'in', query.types);
+      if (query.customers !== undefined) q = q.where('customer', 'in', [...new Set(query.customers)]);
+      if (query.refId !== undefined) q = q.where('ref_id', '=', query.refId);
+      if (query.objectId !== undefined) q = q.where('object_id', '=', query.objectId);
+      if (query.amount !== undefined) q = q.where('amount', '=', query.amount);
+      if (query.amounts !== undefined) q = q.where('amount', 'in', [...new Set(query.amounts)]);
+      if (query.currency !== undefined) q = q.where('currency', '=', query.currency);
+      if (query.since !== undefined) q = q.where('created', '>=', query.since);
+      if (query.until !== undefined) q = q.where('created', '<', query.until);
+      // Several customers: no ORDER BY in SQL, or the planner walks the type index in time order
+      // instead of seeking each customer in the per-customer index; sorted here instead.
+      const several = query.customers !== undefined && query.customers.length > 1;
+      const rows = several ? await q.limit(query.limit).execute() : await q.orderBy('created', 'desc').orderBy('seq', 'desc').limit(query.limit).execute();
+      if (several) rows.sort((a, b) => Number(b.created) - Number(a.created) || Number(b.seq) - Number(a.seq));
       return rows.map(
-        (r): RefundFactRecord => ({
-          tenantId: r.tenant_id,
-          refundId: r.refund_id,
-          chargeId: r.charge_id,
-          amount: Number(r.amount),
-          currency: r.currency,
-          status: r.status,
+        (r): EventKeyRecord => ({
+          tenantId,
+          seq: Number(r.seq),
+          eventId: r.event_id ?? '',
+          type: r.type,
           created: Number(r.created),
-          asOf: Number(r.as_of),
+          customer: r.customer,
+          objectId: r.object_id,
+          refId: r.ref_id,
+          amount: r.amount === null ? null : Number(r.amount),
+          currency: r.currency,
         }),
       );
+    });
+  }
+
+  eventOrigins(tenantId: string, eventIds: string[]) {
+    return this.guard('eventOrigins', async () => {
+      const out: { eventId: string; source: string; created: number }[] = [];
+      const ids = [...new Set(eventIds)];
+      for (let i = 0; i < ids.length; i += IN_CHUNK) {
+        const rows = await this.db
+          .selectFrom('billing_events')
+          .select(['event_id', 'source', 'created'])
+          .where('tenant_id', '=', tenantId)
+          .where('event_id', 'in', ids.slice(i, i + IN_CHUNK))
+          .execute();
+        for (const r of rows) out.push({ eventId: r.event_id, source: r.source, created: Number(r.created) });
+      }
+      return out;
     });
   }
 
@@ -250,11 +320,13 @@ export class KyselyDetectorStore implements DetectorStore {
     });
   }
 
-  listSubscriptionFacts(tenantId: string, query: { statuses?: string[]; customer?: string; periodEndBefore?: number; limit: number }) {
+  listSubscriptionFacts(tenantId: string, query: { statuses?: string[]; customer?: string; customers?: string[]; periodEndBefore?: number; limit: number }) {
     return this.guard('listSubscriptionFacts', async () => {
+      if (query.customers !== undefined && query.customers.length === 0) return [];
       let q = this.db.selectFrom('subscription_facts').selectAll().where('tenant_id', '=', tenantId);
       if (query.statuses && query.statuses.length > 0) q = q.where('status', 'in', query.statuses);
       if (query.customer !== undefined) q = q.where('customer', '=', query.customer);
+      if (query.customers !== undefined) q = q.where('customer', 'in', [...new Set(query.customers)]);
       if (query.periodEndBefore !== undefined) q = q.where('period_end', '<', query.periodEndBefore);
       const rows = await q.orderBy('period_end').orderBy('subscription_id').limit(query.limit).execute();
       return rows.map(rowToSubscription);
@@ -299,25 +371,36 @@ export class KyselyDetectorStore implements DetectorStore {
     });
   }
 
+  getActiveIncidents(tenantId: string, activeKeys: string[]) {
+    return this.guard('getActiveIncidents', async () => {
+      const out: IncidentRecord[] = [];
+      const keys = [...new Set(activeKeys)];
+      for (let i = 0; i < keys.length; i += IN_CHUNK) {
+        const rows = await this.db.selectFrom('incidents').selectAll().where('tenant_id', '=', tenantId).where('active_key', 'in', keys.slice(i, i + IN_CHUNK)).execute();
+        for (const r of rows) out.push(rowToIncident(r));
+      }
+      return out;
+    });
+  }
+
+  updateIncidents(tenantId: string, updates: { id: string; patch: IncidentPatch }[]) {
+    return this.guard('updateIncidents', async () => {
+      if (updates.length === 0) return [];
+      // One transaction, one commit for the batch's incidents: each is one row by primary key.
+      return this.db.transaction().execute(async (trx) => {
+        const found: boolean[] = [];
+        for (const { id, patch } of updates) {
+          const result = await trx.updateTable('incidents').set(patchToValues(patch)).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+          found.push(Number(result.numUpdatedRows) === 1);
+        }
+        return found;
+      });
+    });
+  }
+
   updateIncident(tenantId: string, id: string, patch: IncidentPatch) {
     return this.guard('updateIncident', async () => {
-      const values: Partial<Database['incidents']> = {};
-      if (patch.status !== undefined) values.status = patch.status;
-      if (patch.severity !== undefined) values.severity = patch.severity;
-      if (patch.historical !== undefined) values.historical = patch.historical ? 1 : 0;
-      if (patch.summary !== undefined) values.summary = patch.summary;
-      if (patch.figures !== undefined) values.figures = JSON.stringify(patch.figures);
-      if (patch.evidence !== undefined) values.evidence = JSON.stringify(patch.evidence);
-      if (patch.lastTriggeredAt !== undefined) values.last_triggered_at = patch.lastTriggeredAt;
-      if (patch.updatedAt !== undefined) values.updated_at = patch.updatedAt;
-      if (patch.clearSince !== undefined) values.clear_since = patch.clearSince;
-      if (patch.acknowledgedAt !== undefined) values.acknowledged_at = patch.acknowledgedAt;
-      if (patch.acknowledgedBy !== undefined) values.acknowledged_by = patch.acknowledgedBy;
-      if (patch.resolvedAt !== undefined) values.resolved_at = patch.resolvedAt;
-      if (patch.resolutionActor !== undefined) values.resolution_actor = patch.resolutionActor;
-      if (patch.resolutionReason !== undefined) values.resolution_reason = patch.resolutionReason;
-      if (patch.activeKey !== undefined) values.active_key = patch.activeKey;
-      const row = await this.db.updateTable('incidents').set(values).where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirst();
+      const row = await this.db.updateTable('incidents').set(patchToValues(patch)).where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirst();
       return row && rowToIncident(row);
     });
   }
@@ -429,6 +512,13 @@ export class KyselyDetectorStore implements DetectorStore {
     });
   }
 
+  listActiveSuppressions(tenantId: string, now: number) {
+    return this.guard('listActiveSuppressions', async () => {
+      const rows = await this.db.selectFrom('detector_suppressions').selectAll().where('tenant_id', '=', tenantId).where('until', '>', now).execute();
+      return rows.map((r): ActiveSuppression => ({ detector: r.detector, subjectType: r.subject_type, subjectId: r.subject_id, until: Number(r.until) }));
+    });
+  }
+
   flagEvents(tenantId: string, eventIds: string[], score: number) {
     return this.guard('flagEvents', async () => {
       if (eventIds.length === 0) return;
@@ -437,6 +527,8 @@ export class KyselyDetectorStore implements DetectorStore {
         .set({ flagged: 1, anomaly_score: sql`case when anomaly_score > ${score} then anomaly_score else ${score} end` })
         .where('tenant_id', '=', tenantId)
         .where('event_id', 'in', [...new Set(eventIds)].slice(0, 500))
+        // A row already flagged at this score or above would be rewritten unchanged (a page write each).
+        .where((eb) => eb.or([eb('anomaly_score', '<', score), eb('flagged', '=', 0)]))
         .execute();
     });
   }
@@ -464,6 +556,42 @@ export class KyselyDetectorStore implements DetectorStore {
       await this.db.deleteFrom('leases').where('name', '=', name).where('holder', '=', holder).execute();
     });
   }
+}
+
+/** Values per `in (…)` list: well under SQLite's and PostgreSQL's bound-parameter limits. */
+const IN_CHUNK = 500;
+
+function patchToValues(patch: IncidentPatch): Partial<Database['incidents']> {
+  const values: Partial<Database['incidents']> = {};
+  if (patch.status !== undefined) values.status = patch.status;
+  if (patch.severity !== undefined) values.severity = patch.severity;
+  if (patch.historical !== undefined) values.historical = patch.historical ? 1 : 0;
+  if (patch.summary !== undefined) values.summary = patch.summary;
+  if (patch.figures !== undefined) values.figures = JSON.stringify(patch.figures);
+  if (patch.evidence !== undefined) values.evidence = JSON.stringify(patch.evidence);
+  if (patch.lastTriggeredAt !== undefined) values.last_triggered_at = patch.lastTriggeredAt;
+  if (patch.updatedAt !== undefined) values.updated_at = patch.updatedAt;
+  if (patch.clearSince !== undefined) values.clear_since = patch.clearSince;
+  if (patch.acknowledgedAt !== undefined) values.acknowledged_at = patch.acknowledgedAt;
+  if (patch.acknowledgedBy !== undefined) values.acknowledged_by = patch.acknowledgedBy;
+  if (patch.resolvedAt !== undefined) values.resolved_at = patch.resolvedAt;
+  if (patch.resolutionActor !== undefined) values.resolution_actor = patch.resolutionActor;
+  if (patch.resolutionReason !== undefined) values.resolution_reason = patch.resolutionReason;
+  if (patch.activeKey !== undefined) values.active_key = patch.activeKey;
+  return values;
+}
+
+function rowToRefund(r: Selectable<Database['refund_facts']>): RefundFactRecord {
+  return {
+    tenantId: r.tenant_id,
+    refundId: r.refund_id,
+    chargeId: r.charge_id,
+    amount: Number(r.amount),
+    currency: r.currency,
+    status: r.status,
+    created: Number(r.created),
+    asOf: Number(r.as_of),
+  };
 }
 
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {

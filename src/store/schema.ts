@@ -53,7 +53,19 @@ export interface Database {
   };
   detector_buckets: { tenant_id: string; metric: string; bucket_start: number; count: number; amount: number };
   detector_metrics: { tenant_id: string; metric: string };
-  event_keys: { tenant_id: string; seq: number; type: string; created: number; customer: string | null; object_id: string | null; ref_id: string | null };
+  event_keys: {
+    tenant_id: string;
+    seq: number;
+    type: string;
+    created: number;
+    customer: string | null;
+    object_id: string | null;
+    ref_id: string | null;
+    /** Since 0009 (backfilled): the detectors' key reads need no billing_events row. */
+    event_id: string | null;
+    amount: number | null;
+    currency: string | null;
+  };
   refund_facts: { tenant_id: string; refund_id: string; charge_id: string; amount: number; currency: string; status: string; created: number; as_of: number };
   subscription_facts: {
     tenant_id: string;

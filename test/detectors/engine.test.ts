@@ -157,7 +157,8 @@ for (const dialect of DIALECTS) {
       const first = makeEngine();
       const t = nowS() - 30;
       for (let i = 0; i < 3; i++) await deliver(failed(t + i, 'cus_crash', `evt_crash_${i}`));
-      first.incidents.applyTrigger = async () => {
+      // The engine applies a batch's triggers together.
+      first.incidents.applyTriggers = async () => {
         throw new Error('simulated crash after the aggregation commit');
       };
       await expect(first.engine.drain()).rejects.toThrow('simulated crash');
@@ -200,12 +201,12 @@ for (const dialect of DIALECTS) {
       const { engine, incidents: service } = makeEngine();
       const t = nowS() - 10;
       for (let i = 0; i < 3; i++) await deliver(failed(t + i, 'cus_retry', `evt_retry_${i}`));
-      const original = service.applyTrigger.bind(service);
-      service.applyTrigger = async () => {
-        throw new StoreUnavailableError('applyTrigger', new Error('connection reset'));
+      const original = service.applyTriggers.bind(service);
+      service.applyTriggers = async () => {
+        throw new StoreUnavailableError('applyTriggers', new Error('connection reset'));
       };
       await expect(engine.drain()).rejects.toMatchObject({ code: 'store_unavailable' });
-      service.applyTrigger = original;
+      service.applyTriggers = original;
       await engine.drain();
       expect((await incidents()).filter((i) => i.subjectId === 'cus_retry')).toHaveLength(1);
 

@@ -162,12 +162,19 @@ for (const dialect of DIALECTS) {
       const ids = ['evt_k1', 'evt_k2', 'evt_k3'];
       for (const [i, id] of ids.entries()) await store.insertBillingEvent(event('ten_b', id, { customer: 'cus_k', created: 1_900_000_000 + i, refId: 'pi_k' }));
       const [k1, k2] = [await store.getBillingEvent('ten_b', 'evt_k1'), await store.getBillingEvent('ten_b', 'evt_k2')];
-      const keys = [k1!, k2!].map((e) => ({ tenantId: e.tenantId, seq: e.seq, type: e.type, created: e.created, customer: e.customer, objectId: e.objectId, refId: e.refId }));
+      const keys = [k1!, k2!].map((e) => ({ tenantId: e.tenantId, seq: e.seq, eventId: e.eventId, type: e.type, created: e.created, customer: e.customer, objectId: e.objectId, refId: e.refId, amount: e.amount, currency: e.currency }));
       expect(await store.detectors.applyAggregation({ consumer: 'keys-test', from: FEED_START, to: { tx: 0, seq: 1 }, keys, buckets: [], refunds: [], subscriptions: [] }, 1)).toBe(true);
       const byCustomer = await store.listBillingEvents('ten_b', { customer: 'cus_k', limit: 10 });
       expect(byCustomer.map((e) => e.eventId)).toEqual(['evt_k3', 'evt_k2', 'evt_k1']);
       expect((await store.listBillingEvents('ten_b', { refId: 'pi_k', types: ['charge.succeeded'], limit: 2 })).map((e) => e.eventId)).toEqual(['evt_k3', 'evt_k2']);
       expect(await store.listBillingEvents('ten_a', { customer: 'cus_k', limit: 10 })).toEqual([]);
+      // The detectors' key reads come from event_keys alone: only what the feed indexed, newest first.
+      const indexed = await store.detectors.listEventKeys('ten_b', { types: [k1!.type], customers: ['cus_k', 'cus_none'], limit: 10 });
+      expect(indexed.map((k) => [k.eventId, k.refId, k.amount, k.currency])).toEqual([
+        ['evt_k2', 'pi_k', k2!.amount, k2!.currency],
+        ['evt_k1', 'pi_k', k1!.amount, k1!.currency],
+      ]);
+      expect(await store.detectors.listEventKeys('ten_a', { types: [k1!.type], customers: ['cus_k'], limit: 10 })).toEqual([]);
     });
 
     it('feeds every committed event once, in order, from a durable cursor', async () => {

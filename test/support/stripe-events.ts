@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import Stripe from 'stripe';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-// MW_STRIPE_FIXTURES: for checkouts that are not beside ../shared (e.g. a git worktree elsewhere).
-const FIXTURES = process.env.MW_STRIPE_FIXTURES ?? path.resolve(here, '../../../shared/fixtures/stripe/fixtures3.json');
+// MW_BENCH_FIXTURES (as the benchmarks take it) for a checkout that is not next to ../shared, e.g. a git worktree.
+const FIXTURES = process.env.MW_BENCH_FIXTURES ? path.resolve(process.env.MW_BENCH_FIXTURES) : path.resolve(here, '../../../shared/fixtures/stripe/fixtures3.json');
 
 let cache: Record<string, Record<string, unknown>> | undefined;
 

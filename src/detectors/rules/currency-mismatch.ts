@@ -66,10 +66,28 @@ async function subscriptionCreated(ctx: Ctx, subscriptionId: string, cache: Map<
   return value;
 }
 
-async function judgeCharge(ctx: Ctx, charge: DetectorEvent, createdCache: Map<string, number | undefined>): Promise<Trigger | undefined> {
+/** Live subscriptions per customer (at most SUBSCRIPTION_LIMIT each, by period end), read once per batch. */
+type SubscriptionCache = Map<string, SubscriptionFact[]>;
+
+async function prefetchSubscriptions(ctx: Ctx, customers: string[], cache: SubscriptionCache): Promise<void> {
+  const wanted = [...new Set(customers)].filter((c) => !cache.has(c));
+  if (wanted.length === 0) return;
+  // One read for all; a customer's list is then exactly its own read's (same order), unless the
+  // shared read came back full, when each customer reads for itself later.
+  const limit = Math.min(10_000, wanted.length * SUBSCRIPTION_LIMIT);
+  const subs = await ctx.data.subscriptions({ customers: wanted, status: LIVE_STATUSES, limit });
+  if (subs.length >= limit) return;
+  for (const c of wanted) cache.set(c, []);
+  for (const s of subs) {
+    const list = s.customer === null ? undefined : cache.get(s.customer);
+    if (list && list.length < SUBSCRIPTION_LIMIT) list.push(s);
+  }
+}
+
+async function judgeCharge(ctx: Ctx, charge: DetectorEvent, createdCache: Map<string, number | undefined>, subsCache: SubscriptionCache): Promise<Trigger | undefined> {
   if (!charge.customer || !charge.currency) return undefined;
   const currency = charge.currency.toLowerCase();
-  const subs = await ctx.data.subscriptions({ customer: charge.customer, status: LIVE_STATUSES, limit: SUBSCRIPTION_LIMIT });
+  const subs = subsCache.get(charge.customer) ?? (await ctx.data.subscriptions({ customer: charge.customer, status: LIVE_STATUSES, limit: SUBSCRIPTION_LIMIT }));
   const existing: SubscriptionFact[] = [];
   for (const s of subs) {
     if (s.customer !== null && s.customer !== charge.customer) continue;
@@ -106,12 +124,15 @@ async function judgeCharge(ctx: Ctx, charge: DetectorEvent, createdCache: Map<st
 
 async function evaluateEvents(ctx: Ctx, events: DetectorEvent[]): Promise<Trigger[]> {
   const createdCache = new Map<string, number | undefined>();
+  const subsCache: SubscriptionCache = new Map();
+  const charged = events.filter((e) => e.type === 'charge.succeeded' && e.customer && e.currency).map((e) => e.customer!);
+  for (let i = 0; i < charged.length; i += 500) await prefetchSubscriptions(ctx, charged.slice(i, i + 500), subsCache);
   const triggers = new Map<string, Trigger>();
   const judged = new Set<string>();
   const judge = async (charge: DetectorEvent, revealedBy?: DetectorEvent): Promise<void> => {
     if (judged.has(charge.eventId)) return;
     judged.add(charge.eventId);
-    const t = await judgeCharge(ctx, charge, createdCache);
+    const t = await judgeCharge(ctx, charge, createdCache, subsCache);
     if (!t) return;
     // A re-check revealed by backfilled history must stay historical even when the charge is recent:
     // the backfilled subscription event then joins the evidence, and the engine sees no live event.

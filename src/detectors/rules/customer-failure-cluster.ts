@@ -40,6 +40,8 @@ const defaults: CustomerFailureClusterConfig = { minFailures: 5, windowMinutes: 
 
 /** Failures read per customer window; far above any threshold, bounded for a customer under attack. */
 const READ_LIMIT = 5000;
+/** Failures read at once for a batch's customers before falling back to one read per customer. */
+const SHARED_READ_LIMIT = 10_000; // the most DetectorData reads at once
 
 type Ctx = DetectorContext<CustomerFailureClusterConfig>;
 
@@ -83,6 +85,46 @@ async function failuresOf(ctx: Ctx, customer: string, sinceSeconds: number, unti
   return distinctFailures(events);
 }
 
+interface Group {
+  customer: string;
+  events: DetectorEvent[];
+  since: number;
+  until: number;
+}
+
+/**
+ * The failures of every group, read for all of them at once: groups whose ranges lie close together
+ * (a live batch: all of them) share one read of all their customers' failures, from which each group
+ * takes exactly what its own read would have returned (its customer and range, newest first, at most
+ * READ_LIMIT). A shared read that comes back full falls back to one read per group.
+ */
+async function failuresOfGroups(ctx: Ctx, groups: Group[], span: number): Promise<Failure[][]> {
+  const out: Failure[][] = new Array(groups.length);
+  const order = groups.map((_, i) => i).sort((a, b) => groups[a]!.since - groups[b]!.since);
+  let k = 0;
+  while (k < order.length) {
+    const members = [order[k]!];
+    let until = groups[order[k]!]!.until;
+    while (k + 1 < order.length && groups[order[k + 1]!]!.since <= until + span) {
+      k += 1;
+      members.push(order[k]!);
+      until = Math.max(until, groups[order[k]!]!.until);
+    }
+    k += 1;
+    const since = groups[members[0]!]!.since;
+    const customers = [...new Set(members.map((m) => groups[m]!.customer))];
+    const shared = await ctx.data.eventKeys({ types: ['charge.failed'], customers, since, until, limit: SHARED_READ_LIMIT });
+    for (const m of members) {
+      const g = groups[m]!;
+      out[m] =
+        shared.length >= SHARED_READ_LIMIT
+          ? await failuresOf(ctx, g.customer, g.since, g.until)
+          : distinctFailures(shared.filter((e) => e.customer === g.customer && e.created >= g.since && e.created < g.until).slice(0, READ_LIMIT));
+    }
+  }
+  return out;
+}
+
 function severityOf(cfg: CustomerFailureClusterConfig, count: number): Severity {
   return count >= 2 * cfg.minFailures ? 'critical' : 'warning';
 }
@@ -98,39 +140,45 @@ async function evaluateEvents(ctx: Ctx, events: DetectorEvent[]): Promise<Trigge
     byCustomer.set(e.customer, list);
   }
 
-  const triggers: Trigger[] = [];
+  // Group each customer's failures whose ±span ranges overlap; each group's range is read once.
+  const groups: Group[] = [];
   for (const [customer, list] of byCustomer) {
     list.sort((a, b) => a.created - b.created);
-    // Group the batch's failures whose ±span ranges overlap, and read each group's range once.
     let g = 0;
     while (g < list.length) {
       let h = g;
       while (h + 1 < list.length && list[h + 1]!.created - list[h]!.created <= 2 * span) h += 1;
       const group = list.slice(g, h + 1);
-      const failures = await failuresOf(ctx, customer, group[0]!.created - span, group[group.length - 1]!.created + span + 1);
-      for (const e of group) {
-        const window = densestWindowContaining(failures, e.created, span);
-        if (window.length < cfg.minFailures) continue;
-        const first = window[0]!;
-        const last = window[window.length - 1]!;
-        triggers.push({
-          subjectType: 'customer',
-          subjectId: customer,
-          severity: severityOf(cfg, window.length),
-          summary: `Customer ${customer} had ${window.length} failed charges within ${cfg.windowMinutes} minutes (${new Date(first.created * 1000).toISOString()} to ${new Date(last.created * 1000).toISOString()})`,
-          figures: {
-            customer,
-            failures: window.length,
-            minFailures: cfg.minFailures,
-            windowMinutes: cfg.windowMinutes,
-            firstFailureAt: new Date(first.created * 1000).toISOString(),
-            lastFailureAt: new Date(last.created * 1000).toISOString(),
-          },
-          eventIds: window.map((f) => f.eventId),
-          at: e.created * 1000,
-        });
-      }
+      groups.push({ customer, events: group, since: group[0]!.created - span, until: group[group.length - 1]!.created + span + 1 });
       g = h + 1;
+    }
+  }
+  const read = await failuresOfGroups(ctx, groups, span);
+
+  const triggers: Trigger[] = [];
+  for (const [gi, { customer, events: group }] of groups.entries()) {
+    const failures = read[gi]!;
+    for (const e of group) {
+      const window = densestWindowContaining(failures, e.created, span);
+      if (window.length < cfg.minFailures) continue;
+      const first = window[0]!;
+      const last = window[window.length - 1]!;
+      triggers.push({
+        subjectType: 'customer',
+        subjectId: customer,
+        severity: severityOf(cfg, window.length),
+        summary: `Customer ${customer} had ${window.length} failed charges within ${cfg.windowMinutes} minutes (${new Date(first.created * 1000).toISOString()} to ${new Date(last.created * 1000).toISOString()})`,
+        figures: {
+          customer,
+          failures: window.length,
+          minFailures: cfg.minFailures,
+          windowMinutes: cfg.windowMinutes,
+          firstFailureAt: new Date(first.created * 1000).toISOString(),
+          lastFailureAt: new Date(last.created * 1000).toISOString(),
+        },
+        eventIds: window.map((f) => f.eventId),
+        at: e.created * 1000,
+      });
     }
   }
   return triggers;

@@ -26,7 +26,7 @@
  * a human decides whether to refund, so the incident stays until resolved by hand.
  */
 import { Type } from '@sinclair/typebox';
-import type { Detector, DetectorContext, DetectorEvent, Severity, Trigger } from '../detector.js';
+import type { Detector, DetectorContext, DetectorEvent, EventKey, Severity, Trigger } from '../detector.js';
 import { formatMinor } from '../../pricing/format-money.js';
 
 export interface DuplicateChargeConfig extends Record<string, unknown> {
@@ -43,6 +43,10 @@ const configSchema = Type.Object(
 const defaults: DuplicateChargeConfig = { windowMinutes: 5 };
 
 const READ_LIMIT = 1000;
+/** Charge keys read at once for a batch before each charge reads for itself. */
+const SHARED_READ_LIMIT = 10_000; // the most DetectorData reads at once
+/** A batch whose charges lie further apart than this (a backfill) reads per charge. */
+const SHARED_RANGE_SECONDS = 6 * 3600;
 
 type Ctx = DetectorContext<DuplicateChargeConfig>;
 
@@ -107,13 +111,50 @@ function money(amount: number, currency: string): string {
   }
 }
 
+/**
+ * How many stored charges each charge's own read would return (same customer, amount and currency,
+ * within ±span), from ONE read of keys for the whole batch; undefined when that read came back full
+ * (then each charge reads for itself). Nearly every charge has only itself: it is then settled here,
+ * without reading or parsing a single payload.
+ */
+async function candidateCounts(ctx: Ctx, charges: DetectorEvent[], span: number): Promise<Map<string, number> | undefined> {
+  const since = Math.min(...charges.map((e) => e.created)) - span;
+  const until = Math.max(...charges.map((e) => e.created)) + span + 1;
+  if (until - since > SHARED_RANGE_SECONDS) return undefined;
+  const customers = [...new Set(charges.map((e) => e.customer!))];
+  const amounts = new Set(charges.map((e) => e.amount!));
+  const keys = await ctx.data.eventKeys({ types: ['charge.succeeded'], customers, amounts: [...amounts], since, until, limit: SHARED_READ_LIMIT });
+  if (keys.length >= SHARED_READ_LIMIT) return undefined;
+  const bySame = new Map<string, EventKey[]>();
+  for (const k of keys) {
+    if (k.amount === null || !amounts.has(k.amount) || !k.currency) continue;
+    const key = `${k.customer}\u0000${k.amount}\u0000${k.currency}`;
+    const list = bySame.get(key);
+    if (list) list.push(k);
+    else bySame.set(key, [k]);
+  }
+  const counts = new Map<string, number>();
+  for (const e of charges) {
+    const same = (bySame.get(`${e.customer}\u0000${e.amount}\u0000${e.currency}`) ?? []).filter((k) => k.created >= e.created - span && k.created < e.created + span + 1);
+    // As the charge's own read would: at most READ_LIMIT stored, plus the charge itself when not among them.
+    const stored = same.slice(0, READ_LIMIT);
+    counts.set(e.eventId, stored.length + (stored.some((k) => k.seq === e.seq) ? 0 : 1));
+  }
+  return counts;
+}
+
 async function evaluateEvents(ctx: Ctx, events: DetectorEvent[]): Promise<Trigger[]> {
   const span = ctx.config.windowMinutes * 60;
   const triggers: Trigger[] = [];
-  for (const e of events) {
-    if (e.type !== 'charge.succeeded' || !e.customer || e.amount === null || !e.currency) continue;
+  const charges = events.filter((e) => e.type === 'charge.succeeded' && e.customer && e.amount !== null && e.currency);
+  if (charges.length === 0) return triggers;
+  const counts = await candidateCounts(ctx, charges, span);
+  for (const e of charges) {
+    if (!e.customer || e.amount === null || !e.currency) continue;
     const currency = e.currency;
     const amount = e.amount;
+    // The stored charges hold this one (the batch is indexed before it is evaluated): alone, no pair.
+    if (counts && counts.get(e.eventId)! < 2) continue;
     // Only same-amount, same-currency charges can be duplicates: the store filters on its key fields.
     const stored = await ctx.data.events({ types: ['charge.succeeded'], customer: e.customer, amount, currency, since: e.created - span, until: e.created + span + 1, limit: READ_LIMIT });
     const sameAmount = stored.filter((s) => s.amount === amount && s.currency === currency && s.customer === e.customer);

@@ -99,8 +99,11 @@ export const refundExceedsCharge: Detector<RefundExceedsChargeConfig> = {
       }
     }
     const triggers: Trigger[] = [];
-    for (const chargeId of [...byCharge.keys()].sort()) {
-      const t = await evaluateCharge(ctx, chargeId, byCharge.get(chargeId)!);
+    const chargeIds = [...byCharge.keys()].sort();
+    // One read of the refunds of every charge in the batch: most charges have none, and stop there.
+    const refunds = await ctx.data.refundsForCharges(chargeIds);
+    for (const chargeId of chargeIds) {
+      const t = await evaluateCharge(ctx, chargeId, byCharge.get(chargeId)!, refunds.get(chargeId) ?? []);
       if (t) triggers.push(t);
     }
     return triggers;
@@ -123,8 +126,7 @@ function refundIdsOf(e: DetectorEvent): string[] {
  * already known — so an unrelated later event on the charge (a metadata `charge.updated`) never
  * re-opens a finding a human already resolved.
  */
-async function evaluateCharge(ctx: DetectorContext<RefundExceedsChargeConfig>, chargeId: string, batch: DetectorEvent[]): Promise<Trigger | undefined> {
-  const refunds = await ctx.data.refundsForCharge(chargeId);
+async function evaluateCharge(ctx: DetectorContext<RefundExceedsChargeConfig>, chargeId: string, batch: DetectorEvent[], refunds: RefundFact[]): Promise<Trigger | undefined> {
   if (refunds.length === 0) return undefined;
   const charge = await chargeInfo(ctx, chargeId);
   if (!charge) return undefined; // unknown charge: decide when its event arrives

@@ -8,6 +8,7 @@ import { pricingMigration } from './0005-pricing.js';
 import { syncMigration } from './0006-sync.js';
 import { jobsMigration } from './0007-jobs.js';
 import { reconciliationMigration } from './0008-reconciliation.js';
+import { eventKeysCoverMigration } from './0009-event-keys-cover.js';
 
 /** Migrations live in the repo, ordered by name; each takes the dialect where SQL differs. */
 export function migrationProvider(dialect: StoreDialect): MigrationProvider {
@@ -22,6 +23,7 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
         '0006-sync': syncMigration(),
         '0007-jobs': jobsMigration(),
         '0008-reconciliation': reconciliationMigration(),
+        '0009-event-keys-cover': eventKeysCoverMigration(),
       };
     },
   };
