@@ -8,8 +8,8 @@ import { incidentClosed, incidentNotFound } from './detector-errors.js';
 const MAX_EVIDENCE = 100;
 /** Evidence events flagged per trigger. */
 const FLAG_LIMIT = 500;
-/** Events remembered as flagged (with their score) so a still-firing incident does not flag them again. */
-const FLAG_CACHE_SIZE = 200_000;
+/** Events remembered as flagged (with their score) so a still-firing incident does not flag them again; bounded small (~2 MB), since a forgotten one costs only an UPDATE that changes nothing. */
+const FLAG_CACHE_SIZE = 20_000;
 const SCORE: Record<Severity, number> = { info: 40, warning: 70, critical: 95 };
 
 export interface TriggerToApply {
