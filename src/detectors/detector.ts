@@ -1,5 +1,6 @@
 import type { TObject } from '@sinclair/typebox';
 import type { BillingEventRecord } from '../store/store.js';
+import type { EventKeyRecord } from '../store/detector-store.js';
 
 /**
  * The contract every detector implements (one file per detector in `rules/`). A detector is pure
@@ -58,18 +59,7 @@ export interface EventQuery {
 }
 
 /** The indexed keys of a stored event, read without its payload (`DetectorData.eventKeys`). */
-export interface EventKey {
-  seq: number;
-  eventId: string;
-  type: string;
-  /** Stripe `created`, epoch seconds. */
-  created: number;
-  customer: string | null;
-  objectId: string | null;
-  refId: string | null;
-  amount: number | null;
-  currency: string | null;
-}
+export type EventKey = Omit<EventKeyRecord, 'tenantId'>;
 
 export interface RefundFact {
   refundId: string;

@@ -42,6 +42,7 @@ export interface EventKeyRecord {
   seq: number;
   eventId: string;
   type: string;
+  /** Stripe `created`, epoch seconds. */
   created: number;
   customer: string | null;
   objectId: string | null;
