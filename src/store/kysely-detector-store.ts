@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database } from './schema.js';
+import { rowToNotification } from './row-to-notification.js';
 import type {
   ActiveSuppression,
   AggregationBatch,
@@ -447,18 +448,7 @@ export class KyselyDetectorStore implements DetectorStore {
   listNotifications(tenantId: string, query: { limit: number }) {
     return this.guard('listNotifications', async () => {
       const rows = await this.db.selectFrom('incident_notifications').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at').orderBy('id').limit(query.limit).execute();
-      return rows.map(
-        (r): NotificationRecord => ({
-          id: r.id,
-          tenantId: r.tenant_id,
-          incidentId: r.incident_id,
-          detector: r.detector,
-          kind: r.kind as NotificationRecord['kind'],
-          severity: r.severity,
-          dedupeKey: r.dedupe_key,
-          createdAt: Number(r.created_at),
-        }),
-      );
+      return rows.map(rowToNotification);
     });
   }
 
