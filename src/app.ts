@@ -111,6 +111,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       load,
       metrics,
       logger,
+      writeTurn: store.writeTurn,
       ...options.detectorThread,
     });
   }

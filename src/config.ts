@@ -44,6 +44,11 @@ export interface Config {
      * 0 is the older spelling of `MW_DETECTOR_MODE=off`.
      */
     budgetMs: number;
+    /**
+     * Nice value of the detector worker thread (0–19, Linux): background work yields the CPU to
+     * the request thread, so intake keeps its pace under a burst and the detectors catch up after.
+     */
+    threadNice: number;
     liveHorizonMs: number;
     resolveAfterMs: number;
     suppressForMs: number;
@@ -194,6 +199,7 @@ export function parseConfig(env: Env, overrides: ConfigOverrides = {}, cwd = pro
   const detectors = {
     mode: parseDetectorMode(read('MW_DETECTOR_MODE'), budgetMs, problems),
     budgetMs,
+    threadNice: parseInteger('MW_DETECTOR_NICE', read('MW_DETECTOR_NICE'), 10, 0, 19, problems),
     liveHorizonMs: parseInteger('MW_LIVE_HORIZON_MINUTES', read('MW_LIVE_HORIZON_MINUTES'), 60, 1, 7 * 24 * 60, problems) * 60_000,
     resolveAfterMs: parseInteger('MW_RESOLVE_AFTER_MINUTES', read('MW_RESOLVE_AFTER_MINUTES'), 60, 0, 7 * 24 * 60, problems) * 60_000,
     suppressForMs: parseInteger('MW_FALSE_POSITIVE_SUPPRESS_HOURS', read('MW_FALSE_POSITIVE_SUPPRESS_HOURS'), 168, 0, 24 * 365, problems) * 3_600_000,

@@ -58,6 +58,8 @@ export async function startMeterwatch(
   if (database.kind === 'postgres') env.DATABASE_URL = database.url;
   // Knobs for experiments (e.g. MW_DETECTOR_BUDGET_MS=0 for intake alone), passed through as given.
   for (const [k, v] of Object.entries(process.env)) if (k.startsWith('MW_') && !k.startsWith('MW_BENCH_') && v !== undefined) env[k] = v;
+  // Allocator experiments (glibc malloc arenas: each thread that allocates may get its own).
+  for (const k of ['MALLOC_ARENA_MAX', 'GLIBC_TUNABLES']) if (process.env[k] !== undefined) env[k] = process.env[k]!;
 
   // Experiments with V8/Node flags (e.g. MW_BENCH_NODE_ARGS="--max-semi-space-size=8"): appended after the production flags.
   const nodeArgs: string[] = [...SERVE_NODE_FLAGS, ...(process.env.MW_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];

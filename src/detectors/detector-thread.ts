@@ -16,9 +16,13 @@ export interface DetectorThreadOptions {
   load: RequestLoad;
   metrics: Metrics;
   logger: Logger;
+  /** SQLite: the main store's write turn (KyselyStore.writeTurn), joined by the worker's connection. */
+  writeTurn?: SharedArrayBuffer | undefined;
   /**
-   * Events per batch while requests are in flight: each batch's aggregation is one write
-   * transaction, which on SQLite the request thread waits behind (busy timeout), so it is kept short.
+   * Events per batch while requests are in flight. Each batch's aggregation is one write
+   * transaction that the webhook writer thread waits behind (up to ~10 ms at 256), but a small batch
+   * costs far more per event (bench/tools/detector-lock-hold.ts: ~500 µs at 32, ~120 at 256), and
+   * under a burst that CPU is taken from intake. The request thread itself never waits on it.
    */
   loadedBatchSize?: number;
   /** Events per batch when idle: larger batches cost less CPU per event (see bench/tools/detector-lock-hold.ts). */
@@ -164,12 +168,14 @@ export class DetectorThread extends EventEmitter {
       resolveAfterMs: detectors.resolveAfterMs,
       suppressForMs: detectors.suppressForMs,
       budgetMs: detectors.budgetMs,
-      loadedBatchSize: this.options.loadedBatchSize ?? 32,
+      threadNice: detectors.threadNice,
+      loadedBatchSize: this.options.loadedBatchSize ?? 256,
       idleBatchSize: this.options.idleBatchSize ?? 256,
       idlePollMs: this.options.idlePollMs ?? 250,
       scheduleIntervalMs: this.options.scheduleIntervalMs ?? 60_000,
       load: this.options.load.buffer,
       heartbeat: this.heartbeatBuffer,
+      ...(this.options.writeTurn ? { writeTurn: this.options.writeTurn } : {}),
     };
     const entry = workerEntry();
     const worker = new Worker(entry.script, { eval: entry.eval, workerData, name: 'meterwatch-detectors', resourceLimits: RESOURCE_LIMITS });

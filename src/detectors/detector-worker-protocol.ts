@@ -10,7 +10,9 @@ export interface DetectorWorkerData {
   suppressForMs: number;
   /** Work per 250 ms while requests are in flight; idle, the worker runs at full speed. */
   budgetMs: number;
-  /** Events per batch while requests are in flight: each batch's aggregation is one write transaction the request thread may wait behind. */
+  /** Nice value the worker gives its own thread (lower-thread-priority.ts); 0 leaves it as it is. */
+  threadNice: number;
+  /** Events per batch while requests are in flight: each batch's aggregation is one write transaction the webhook writer may wait behind. */
   loadedBatchSize: number;
   /** Events per batch when idle: larger batches cost less CPU per event (catching up after a burst). */
   idleBatchSize: number;
@@ -21,6 +23,8 @@ export interface DetectorWorkerData {
   load: SharedArrayBuffer;
   /** The worker's heartbeat: epoch ms of its last loop turn (BigInt64 at 0). */
   heartbeat: SharedArrayBuffer;
+  /** SQLite: the main store's write turn; the worker's transactions let webhook inserts go first. */
+  writeTurn?: SharedArrayBuffer;
 }
 
 export type ToWorker =

@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../ops/create-logger.js';
+import { lowerThreadPriority } from '../ops/lower-thread-priority.js';
 import { systemClock } from '../shared/clock.js';
 import { createIdGenerator } from '../shared/ids.js';
 import type { KyselyStore } from '../store/kysely-store.js';
@@ -23,6 +24,7 @@ const post = (message: FromWorker) => port.postMessage(message);
 const logger = createLogger(data.logLevel).child({ thread: 'detectors' });
 const load = new Int32Array(data.load, 0, 1);
 const heartbeat = new BigInt64Array(data.heartbeat, 0, 1);
+if (data.threadNice > 0 && lowerThreadPriority(data.threadNice) === undefined) logger.debug('could not lower the detector thread priority');
 
 const onError = (operation: string, error: unknown) => {
   post({ type: 'store-error', operation });
@@ -32,7 +34,13 @@ const onError = (operation: string, error: unknown) => {
 const store: KyselyStore =
   data.database.kind === 'postgres'
     ? (await import('../store/postgres/create-postgres-store.js')).createPostgresStore({ url: data.database.url, poolSize: 2, onError })
-    : (await import('../store/sqlite/create-sqlite-store.js')).createSqliteStore({ file: data.database.file, helperThreads: false, onError });
+    : (await import('../store/sqlite/create-sqlite-store.js')).createSqliteStore({
+        file: data.database.file,
+        helperThreads: false,
+        onError,
+        // The turn's wait is bounded like the busy timeout; past it SQLite's own lock decides.
+        ...(data.writeTurn ? { backgroundWriteTurn: { buffer: data.writeTurn, timeoutMs: 5_000 } } : {}),
+      });
 
 const clock = systemClock;
 const settings = new DetectorSettings(store, clock, DETECTORS);

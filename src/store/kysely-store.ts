@@ -43,6 +43,8 @@ export interface KyselyStoreOptions {
   openSnapshot?: SnapshotOpener;
   /** SQLite: webhook rows are written on their own thread (see sqlite/event-writer-thread.ts). */
   eventWriter?: { insert(rows: unknown[][]): Promise<boolean[]> };
+  /** SQLite: the write turn the event writer takes (sqlite/write-turn.ts), for other writing threads. */
+  writeTurn?: SharedArrayBuffer;
 }
 
 /**
@@ -61,12 +63,15 @@ export class KyselyStore implements Store {
   readonly jobs: JobStore;
   readonly reconciliation: ReconciliationStore;
   readonly sync: SyncStore;
+  /** SQLite with an event writer thread: the write turn another writing thread should join. */
+  readonly writeTurn: SharedArrayBuffer | undefined;
 
   constructor(
     readonly db: Kysely<Database>,
     private readonly options: KyselyStoreOptions,
   ) {
     this.dialect = options.dialect;
+    this.writeTurn = options.writeTurn;
     this.onError = options.onError ?? (() => {});
     this.detectors = new KyselyDetectorStore(db, (operation, fn) => this.guard(operation, fn));
     this.alerts = new KyselyAlertStore(db, (operation, fn) => this.guard(operation, fn));

@@ -208,6 +208,14 @@ describe('parseConfig MW_DETECTOR_MODE', () => {
     expect(parseConfig({ MW_DETECTOR_MODE: 'worker', MW_DETECTOR_BUDGET_MS: '40' }, {}, CWD).detectors).toMatchObject({ mode: 'worker', budgetMs: 40 });
   });
 
+  it('runs the detector thread at nice 10 unless MW_DETECTOR_NICE says otherwise (0–19)', () => {
+    expect(parseConfig({}, {}, CWD).detectors.threadNice).toBe(10);
+    expect(parseConfig({ MW_DETECTOR_NICE: '0' }, {}, CWD).detectors.threadNice).toBe(0);
+    expect(parseConfig({ MW_DETECTOR_NICE: '19' }, {}, CWD).detectors.threadNice).toBe(19);
+    expect(configError({ MW_DETECTOR_NICE: '20' }).problems).toEqual([expect.stringMatching(/^MW_DETECTOR_NICE/)]);
+    expect(configError({ MW_DETECTOR_NICE: '-5' }).problems).toEqual([expect.stringMatching(/^MW_DETECTOR_NICE/)]);
+  });
+
   it('keeps MW_DETECTOR_BUDGET_MS=0 meaning intake only (off), alone or with MW_DETECTOR_MODE=off', () => {
     expect(parseConfig({ MW_DETECTOR_BUDGET_MS: '0' }, {}, CWD).detectors.mode).toBe('off');
     expect(parseConfig({ MW_DETECTOR_BUDGET_MS: '0', MW_DETECTOR_MODE: 'off' }, {}, CWD).detectors.mode).toBe('off');

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DIALECTS, dialectEnabled } from '../support/detector-harness.js';
 import { freshDatabase, type Dialect, type FreshDatabase } from '../support/dialects.js';
@@ -74,10 +75,10 @@ for (const dialect of DIALECTS) {
       db = undefined;
     });
 
-    async function start(options: AppOptions['detectorThread'] = {}): Promise<{ app: TestApp; thread: DetectorThread; firstSchedule: Promise<unknown[]> }> {
+    async function start(options: AppOptions['detectorThread'] = {}, env: Record<string, string> = {}): Promise<{ app: TestApp; thread: DetectorThread; firstSchedule: Promise<unknown[]> }> {
       db = await freshDatabase(dialect as Dialect);
       // The request thread's clock is frozen at real now (signatures are checked against it); the worker uses the system clock.
-      app = await startTestApp(db, { MW_DETECTOR_MODE: 'worker' }, new ManualClock(Date.now()), { detectorThread: { restartDelayMs: 10, ...options } });
+      app = await startTestApp(db, { MW_DETECTOR_MODE: 'worker', ...env }, new ManualClock(Date.now()), { detectorThread: { restartDelayMs: 10, ...options } });
       const thread = threadOf(app);
       const firstSchedule = once(thread, 'schedule');
       const ready = once(thread, 'ready');
@@ -102,6 +103,15 @@ for (const dialect of DIALECTS) {
       expect(Number(/^mw_detector_events_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(5);
       expect(metrics).toMatch(/^mw_detector_worker_restarts_total 0$/m);
       expect(metrics).toContain('mw_detector_errors_total');
+    });
+
+    it.runIf(process.platform === 'linux')('runs its thread at MW_DETECTOR_NICE, leaving the request thread where it was', async () => {
+      const niceOf = (tid: string) => Number(fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+      const before = new Map(fs.readdirSync('/proc/self/task').map((tid) => [tid, niceOf(tid)]));
+      await start({}, { MW_DETECTOR_NICE: '7' });
+      const reniced = fs.readdirSync('/proc/self/task').filter((tid) => !before.has(tid) && niceOf(tid) === 7);
+      expect(reniced).toHaveLength(1);
+      expect(niceOf(String(process.pid))).toBe(before.get(String(process.pid)));
     });
 
     it('is restarted after a crash, and carries on from the durable cursors', async () => {

@@ -5,7 +5,8 @@ import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from '../schema.js';
 import { INSERT_ONE_EVENT_SQL, KyselyStore } from '../kysely-store.js';
 import { startEventWriterThread, type EventWriterThread } from './event-writer-thread.js';
-import { withStatementCache } from './with-statement-cache.js';
+import { withStatementCache, type BackgroundWriteTurn } from './with-statement-cache.js';
+import { createWriteTurnBuffer } from './write-turn.js';
 import { startCheckpointWorker, type CheckpointWorker } from './checkpoint-worker.js';
 
 export interface SqliteStoreOptions {
@@ -16,6 +17,11 @@ export interface SqliteStoreOptions {
    * store opened on the same file by another thread of this process passes false: one set is enough.
    */
   helperThreads?: boolean;
+  /**
+   * A store on another thread of this process that writes in the background (the detector worker):
+   * its transactions take the write turn of the main store's event writer and let intake go first.
+   */
+  backgroundWriteTurn?: BackgroundWriteTurn;
 }
 
 /**
@@ -32,14 +38,16 @@ export function createSqliteStore(options: SqliteStoreOptions): KyselyStore {
   database.pragma('foreign_keys = ON');
   let checkpoints: CheckpointWorker | undefined;
   let eventWriter: EventWriterThread | undefined;
+  let writeTurn: SharedArrayBuffer | undefined;
   // Checkpoints run in a worker thread (see checkpoint-worker.ts); a high autocheckpoint on every
   // connection to the file is only the safety net, so no commit checkpoints inline.
   if (options.file !== ':memory:') database.pragma('wal_autocheckpoint = 20000');
   if (options.file !== ':memory:' && options.helperThreads !== false) {
     checkpoints = startCheckpointWorker(options.file, 500, (error) => options.onError?.('checkpoint', error));
-    eventWriter = startEventWriterThread({ file: options.file, insertSql: INSERT_ONE_EVENT_SQL, busyTimeoutMs: 5000 });
+    writeTurn = createWriteTurnBuffer();
+    eventWriter = startEventWriterThread({ file: options.file, insertSql: INSERT_ONE_EVENT_SQL, busyTimeoutMs: 5000, writeTurn });
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database, 512, options.backgroundWriteTurn) }) });
   // Snapshot reads (replay) go through their own read-only connection: a WAL reader sees one
   // consistent state and never holds up the single writer. An in-memory database has no file to share.
   const openSnapshot = options.file === ':memory:' ? undefined : () => {
@@ -53,6 +61,7 @@ export function createSqliteStore(options: SqliteStoreOptions): KyselyStore {
     ...(options.onError ? { onError: options.onError } : {}),
     ...(openSnapshot ? { openSnapshot } : {}),
     ...(eventWriter ? { eventWriter } : {}),
+    ...(writeTurn ? { writeTurn } : {}),
     afterClose: async () => {
       await eventWriter?.stop();
       await checkpoints?.stop();

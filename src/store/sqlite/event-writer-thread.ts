@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { acquireWriteTurn, releaseWriteTurn } from './write-turn.js';
 
 /**
  * Webhook inserts on their own thread and connection. A stored Stripe event is a ~4 KB row with two
@@ -23,6 +24,8 @@ export interface EventWriterOptions {
   /** `insert into t (cols) values (?, …) on conflict … do nothing`: one row, no RETURNING. */
   insertSql: string;
   busyTimeoutMs: number;
+  /** Shared with the other writing threads of this process (see write-turn.ts); intake goes first. */
+  writeTurn?: SharedArrayBuffer;
 }
 
 interface Reply {
@@ -43,12 +46,18 @@ db.pragma('foreign_keys = ON');
 db.pragma('wal_autocheckpoint = 20000');
 const insert = db.prepare(workerData.insertSql);
 const write = db.transaction((rows) => rows.map((row) => insert.run(row).changes === 1));
+${acquireWriteTurn.toString()}
+${releaseWriteTurn.toString()}
+const turn = workerData.writeTurn ? new Int32Array(workerData.writeTurn, 0, 2) : undefined;
 parentPort.on('message', (message) => {
   if (message === 'stop') { try { db.close(); } catch {} parentPort.postMessage('stopped'); return; }
+  const taken = turn !== undefined && acquireWriteTurn(turn, true, workerData.busyTimeoutMs);
   try {
     parentPort.postMessage({ id: message.id, inserted: write(message.rows) });
   } catch (error) {
     parentPort.postMessage({ id: message.id, error: String((error && (error.code || error.message)) || error) });
+  } finally {
+    if (taken) releaseWriteTurn(turn);
   }
 });
 `;

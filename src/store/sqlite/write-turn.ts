@@ -1,0 +1,46 @@
+/**
+ * Whose turn it is to write to the SQLite file, shared by the threads of one process that write
+ * through their own connections: the webhook writer (intake, first in line) and the detector worker
+ * (background). SQLite's own lock stays the only guarantee of correctness; this only decides who
+ * goes next. Without it a blocked writer waits in SQLite's busy handler, which sleeps 1, 2, 5, 10 ms…
+ * between tries however soon the lock frees: measured at 4,661 webhooks/s with the detectors running,
+ * the writer's p99 batch took 18.8 ms for 0.35 ms of work (p50). Here a waiter sleeps on a futex and
+ * the holder wakes it at release, and a background writer steps aside while intake waits.
+ *
+ * Layout (Int32 slots): [0] 1 while a turn is held, [1] intake writers waiting.
+ * A wait that outlasts `timeoutMs` goes ahead without the turn and SQLite's busy timeout takes over,
+ * so a thread that died holding a turn costs at most one timeout, never a deadlock.
+ *
+ * The two functions below are self-contained (no imports, no closures): the webhook writer thread
+ * runs plain JavaScript without our build and embeds them by their source text.
+ */
+export const WRITE_TURN_BYTES = 8;
+
+export function createWriteTurnBuffer(): SharedArrayBuffer {
+  return new SharedArrayBuffer(WRITE_TURN_BYTES);
+}
+
+/** Takes the turn; true when taken, false after `timeoutMs` (go ahead anyway: SQLite still locks). */
+export function acquireWriteTurn(slots: Int32Array, intake: boolean, timeoutMs: number): boolean {
+  const deadline = Date.now() + timeoutMs;
+  if (intake) Atomics.add(slots, 1, 1);
+  try {
+    for (;;) {
+      const held = Atomics.load(slots, 0);
+      // Background writers let waiting intake go first; intake only needs the turn to be free.
+      if (held === 0 && (intake || Atomics.load(slots, 1) === 0) && Atomics.compareExchange(slots, 0, 0, 1) === 0) return true;
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      // A background writer stepping aside for intake waits on a free turn; the short cap covers the
+      // moment between intake's "waiting" and its taking the turn.
+      Atomics.wait(slots, 0, held, held === 0 ? Math.min(left, 1) : left);
+    }
+  } finally {
+    if (intake) Atomics.sub(slots, 1, 1);
+  }
+}
+
+export function releaseWriteTurn(slots: Int32Array): void {
+  Atomics.store(slots, 0, 0);
+  Atomics.notify(slots, 0);
+}

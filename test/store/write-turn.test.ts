@@ -1,0 +1,139 @@
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import BetterSqlite3 from 'better-sqlite3';
+import { sql } from 'kysely';
+import { acquireWriteTurn, createWriteTurnBuffer, releaseWriteTurn } from '../../src/store/sqlite/write-turn.js';
+import { createSqliteStore } from '../../src/store/sqlite/create-sqlite-store.js';
+import type { KyselyStore } from '../../src/store/kysely-store.js';
+import { freshDatabase, type FreshDatabase } from '../support/dialects.js';
+
+const HELD = 0;
+const INTAKE_WAITING = 1;
+
+/** A thread that takes the turn as intake, by the functions' source text as the webhook writer does. */
+function intakeThread(buffer: SharedArrayBuffer): Worker {
+  return new Worker(
+    `
+    const { parentPort, workerData } = require('node:worker_threads');
+    ${acquireWriteTurn.toString()}
+    ${releaseWriteTurn.toString()}
+    const slots = new Int32Array(workerData, 0, 2);
+    parentPort.on('message', (m) => {
+      if (m === 'acquire') { parentPort.postMessage('waiting'); parentPort.postMessage({ got: acquireWriteTurn(slots, true, 10000) }); }
+      if (m === 'release') { releaseWriteTurn(slots); parentPort.postMessage('released'); }
+    });
+    `,
+    { eval: true, workerData: buffer },
+  );
+}
+
+const nextMessage = (worker: Worker) => new Promise<unknown>((resolve) => worker.once('message', resolve));
+
+/** Yields to the event loop until `check` holds; bounded, so a broken turn fails instead of hanging. */
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 100_000 && !check(); i++) await new Promise((r) => setImmediate(r));
+  expect(check()).toBe(true);
+}
+
+describe('sqlite write turn', () => {
+  it('wakes a waiting intake writer when the background holder releases, and hands it the turn', async () => {
+    const buffer = createWriteTurnBuffer();
+    const slots = new Int32Array(buffer, 0, 2);
+    expect(acquireWriteTurn(slots, false, 1_000)).toBe(true);
+    const worker = intakeThread(buffer);
+    try {
+      worker.postMessage('acquire');
+      expect(await nextMessage(worker)).toBe('waiting');
+      // The intake thread is blocked on the futex, counted as waiting.
+      await until(() => Atomics.load(slots, INTAKE_WAITING) === 1);
+      const answer = nextMessage(worker);
+      releaseWriteTurn(slots);
+      expect(await answer).toEqual({ got: true });
+      expect(Atomics.load(slots, HELD)).toBe(1);
+      expect(Atomics.load(slots, INTAKE_WAITING)).toBe(0);
+      worker.postMessage('release');
+      expect(await nextMessage(worker)).toBe('released');
+      expect(Atomics.load(slots, HELD)).toBe(0);
+    } finally {
+      await worker.terminate();
+    }
+  });
+
+  it('makes a background writer step aside while intake waits, even with the turn free', () => {
+    const slots = new Int32Array(createWriteTurnBuffer(), 0, 2);
+    Atomics.store(slots, INTAKE_WAITING, 1);
+    expect(acquireWriteTurn(slots, false, 20)).toBe(false);
+    expect(Atomics.load(slots, HELD)).toBe(0);
+    Atomics.store(slots, INTAKE_WAITING, 0);
+    expect(acquireWriteTurn(slots, false, 20)).toBe(true);
+    expect(Atomics.load(slots, HELD)).toBe(1);
+  });
+
+  it('gives up after the timeout without touching a turn held elsewhere (SQLite still locks)', () => {
+    const slots = new Int32Array(createWriteTurnBuffer(), 0, 2);
+    Atomics.store(slots, HELD, 1);
+    expect(acquireWriteTurn(slots, true, 10)).toBe(false);
+    expect(Atomics.load(slots, HELD)).toBe(1);
+    expect(Atomics.load(slots, INTAKE_WAITING)).toBe(0);
+  });
+
+  describe('a background store connection', () => {
+    let db: FreshDatabase;
+    let main: KyselyStore;
+    let background: KyselyStore;
+    let slots: Int32Array;
+
+    beforeAll(async () => {
+      db = await freshDatabase('sqlite');
+      main = createSqliteStore({ file: db.sqliteFile! });
+      await main.migrate();
+      expect(main.writeTurn).toBeInstanceOf(SharedArrayBuffer);
+      slots = new Int32Array(main.writeTurn!, 0, 2);
+      background = createSqliteStore({ file: db.sqliteFile!, helperThreads: false, backgroundWriteTurn: { buffer: main.writeTurn!, timeoutMs: 30_000 } });
+      expect(background.writeTurn).toBeUndefined();
+    });
+    afterAll(async () => {
+      await background?.close();
+      await main?.close();
+      await db?.cleanup();
+    });
+
+    it('holds the turn from BEGIN to COMMIT, and gives it back after a rollback', async () => {
+      await background.db.transaction().execute(async (trx) => {
+        expect(Atomics.load(slots, HELD)).toBe(1);
+        await sql`insert into leases (name, holder, expires_at) values ('turn-test', 'a', 1)`.execute(trx);
+        expect(Atomics.load(slots, HELD)).toBe(1);
+      });
+      expect(Atomics.load(slots, HELD)).toBe(0);
+      await expect(
+        background.db.transaction().execute(async (trx) => {
+          await sql`insert into leases (name, holder, expires_at) values ('turn-test', 'b', 1)`.execute(trx);
+        }),
+      ).rejects.toThrow();
+      expect(Atomics.load(slots, HELD)).toBe(0);
+    });
+
+    it('waits for the turn (stepping aside for intake) on a write outside a transaction, never on a read', async () => {
+      const impatient = createSqliteStore({ file: db.sqliteFile!, helperThreads: false, backgroundWriteTurn: { buffer: main.writeTurn!, timeoutMs: 150 } });
+      Atomics.store(slots, INTAKE_WAITING, 1);
+      try {
+        // A read goes ahead at once: WAL readers take no lock (the patient store would wait 30 s).
+        await sql`select count(*) from leases`.execute(background.db);
+        // A write waits while intake waits, here until its timeout, then SQLite's own lock decides.
+        const started = performance.now();
+        await sql`update leases set holder = 'c' where name = 'turn-test'`.execute(impatient.db);
+        expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+      } finally {
+        Atomics.store(slots, INTAKE_WAITING, 0);
+        await impatient.close();
+      }
+      expect(Atomics.load(slots, HELD)).toBe(0);
+      const reader = new BetterSqlite3(db.sqliteFile!, { readonly: true });
+      try {
+        expect(reader.prepare(`select holder from leases where name = 'turn-test'`).get()).toEqual({ holder: 'c' });
+      } finally {
+        reader.close();
+      }
+    });
+  });
+});
