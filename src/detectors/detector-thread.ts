@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { RequestLoad } from '../ops/request-load.js';
+import { letWorkersSizeTheirYoungGeneration } from '../ops/worker-young-generation.js';
 import type { FeedPosition } from '../store/store.js';
 import type { DetectorWorkerData, FromWorker, ToWorker } from './detector-worker-protocol.js';
 
@@ -178,6 +179,7 @@ export class DetectorThread extends EventEmitter {
       ...(this.options.writeTurn ? { writeTurn: this.options.writeTurn } : {}),
     };
     const entry = workerEntry();
+    letWorkersSizeTheirYoungGeneration();
     const worker = new Worker(entry.script, { eval: entry.eval, workerData, name: 'meterwatch-detectors', resourceLimits: RESOURCE_LIMITS });
     // The HTTP server keeps the process alive; the worker alone must not.
     worker.unref();

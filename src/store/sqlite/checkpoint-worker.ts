@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { letWorkersSizeTheirYoungGeneration } from '../../ops/worker-young-generation.js';
 
 /**
  * WAL checkpoints copy committed pages from the WAL into the database file and fsync both. SQLite
@@ -28,6 +29,7 @@ parentPort.on('message', (message) => {
 
 export function startCheckpointWorker(file: string, intervalMs: number, onError: (error: unknown) => void): CheckpointWorker {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  letWorkersSizeTheirYoungGeneration();
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, intervalMs, driver }, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 } });
   worker.unref();
   worker.on('message', (message: unknown) => {
