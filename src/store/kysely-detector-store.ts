@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type Selectable } from 'kysely';
 import type { Database } from './schema.js';
 import { rowToNotification } from './row-to-notification.js';
 import type {
@@ -25,10 +25,34 @@ const COUNTED_REFUND_STATUSES = new Set(['succeeded', 'pending', 'requires_actio
 
 class CursorMoved extends Error {}
 
+/**
+ * `event_keys` rows per statement. The insert is the largest single part of a drained batch; its SQL
+ * text is built once per (dialect, row count) and run raw, skipping the query builder's per-value
+ * work (measured 24.9 → 20.0 µs per event at 256-event batches; the rest is SQLite updating the
+ * table's five b-trees, most entries landing on a different page each).
+ */
+const EVENT_KEY_CHUNK = 64;
+const EVENT_KEY_COLUMNS = ['tenant_id', 'seq', 'type', 'created', 'customer', 'object_id', 'ref_id', 'event_id', 'amount', 'currency'] as const;
+const eventKeysSql = new Map<string, string>();
+function insertEventKeysSql(dialect: 'sqlite' | 'postgres', rows: number): string {
+  const key = `${dialect}:${rows}`;
+  let text = eventKeysSql.get(key);
+  if (text === undefined) {
+    const width = EVENT_KEY_COLUMNS.length;
+    const tuples = Array.from({ length: rows }, (_, r) =>
+      `(${EVENT_KEY_COLUMNS.map((_, c) => (dialect === 'postgres' ? `$${r * width + c + 1}` : '?')).join(', ')})`,
+    );
+    text = `insert into event_keys (${EVENT_KEY_COLUMNS.join(', ')}) values ${tuples.join(', ')} on conflict (tenant_id, seq) do nothing`;
+    eventKeysSql.set(key, text);
+  }
+  return text;
+}
+
 export class KyselyDetectorStore implements DetectorStore {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly guard: Guard,
+    private readonly dialect: 'sqlite' | 'postgres',
   ) {}
 
   applyAggregation(batch: AggregationBatch, now: number): Promise<boolean> {
@@ -54,22 +78,12 @@ export class KyselyDetectorStore implements DetectorStore {
             if (inserted.length !== 1 || batch.from.tx !== 0 || batch.from.seq !== 0) throw new CursorMoved();
           }
 
-          for (let i = 0; i < batch.keys.length; i += 200) {
-            const rows = batch.keys.slice(i, i + 200).map((k) => ({
-              tenant_id: k.tenantId,
-              seq: k.seq,
-              type: k.type,
-              created: k.created,
-              customer: k.customer,
-              object_id: k.objectId,
-              ref_id: k.refId,
-              event_id: k.eventId,
-              amount: k.amount,
-              currency: k.currency,
-            }));
-            await trx.insertInto('event_keys').values(rows).onConflict((oc) => oc.columns(['tenant_id', 'seq']).doNothing()).execute();
+          for (let i = 0; i < batch.keys.length; i += EVENT_KEY_CHUNK) {
+            const chunk = batch.keys.slice(i, i + EVENT_KEY_CHUNK);
+            const params: unknown[] = [];
+            for (const k of chunk) params.push(k.tenantId, k.seq, k.type, k.created, k.customer, k.objectId, k.refId, k.eventId, k.amount, k.currency);
+            await trx.executeQuery(CompiledQuery.raw(insertEventKeysSql(this.dialect, chunk.length), params));
           }
-
           const buckets = [...batch.buckets];
           for (const tenantRefunds of groupBy(batch.refunds, (r) => r.tenantId).values()) {
             buckets.push(...(await this.applyRefunds(trx, tenantRefunds)));

@@ -73,7 +73,7 @@ export class KyselyStore implements Store {
     this.dialect = options.dialect;
     this.writeTurn = options.writeTurn;
     this.onError = options.onError ?? (() => {});
-    this.detectors = new KyselyDetectorStore(db, (operation, fn) => this.guard(operation, fn));
+    this.detectors = new KyselyDetectorStore(db, (operation, fn) => this.guard(operation, fn), this.dialect);
     this.alerts = new KyselyAlertStore(db, (operation, fn) => this.guard(operation, fn));
     this.metering = new KyselyMeteringStore(db, this.dialect, (operation, fn) => this.guard(operation, fn), options.openSnapshot);
     this.pricing = new KyselyPricingStore(db, (operation, fn) => this.guard(operation, fn));
