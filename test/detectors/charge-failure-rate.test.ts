@@ -74,6 +74,9 @@ for (const dialect of DIALECTS) {
         const flagged = new Set((await h.flagged()).map((f) => f.eventId));
         expect(incident!.evidence.eventIds.length).toBeGreaterThanOrEqual(3);
         for (const id of incident!.evidence.eventIds) expect(flagged.has(id)).toBe(true);
+        // Only the failures are evidence: none of the 17 successful charges is the incident's evidence.
+        const types = new Map((await h.app.services.store.listBillingEvents('default', { limit: 1_000 })).map((e) => [e.eventId, e.type]));
+        expect(incident!.evidence.eventIds.map((id) => types.get(id))).toEqual(['charge.failed', 'charge.failed', 'charge.failed']);
       });
     });
 

@@ -369,11 +369,12 @@ async function evaluateEvents(ctx: Ctx, events: DetectorEvent[]): Promise<Trigge
   const triggers: Trigger[] = [];
   for (const i of [...chosen].sort((a, b) => a - b)) {
     const f = firing[i]!;
-    // The batch's own events in the window come first: they decide whether the incident is live
-    // (a fresh webhook) or historical (backfill, old events); then the stored failures as evidence.
+    // Evidence is the window's failed charges: a successful charge is not a sign of the anomaly and
+    // is never flagged as one. The batch's own failures come first (they decide whether the incident
+    // is live, a fresh webhook, or historical: backfill, old events), then the stored ones.
     const fromBatch = events
-      .filter((e) => e.created * 1000 >= f.fromMs && e.created * 1000 < f.toMs)
-      .sort((a, b) => Number(b.type === 'charge.failed') - Number(a.type === 'charge.failed') || b.created - a.created)
+      .filter((e) => e.type === 'charge.failed' && e.created * 1000 >= f.fromMs && e.created * 1000 < f.toMs)
+      .sort((a, b) => b.created - a.created)
       .slice(0, EVIDENCE_LIMIT)
       .map((e) => e.eventId);
     const ids = [...new Set([...fromBatch, ...(await failedEventIds(ctx, f.fromMs, f.toMs))])];
