@@ -78,8 +78,12 @@ export class KyselyDetectorStore implements DetectorStore {
             if (inserted.length !== 1 || batch.from.tx !== 0 || batch.from.seq !== 0) throw new CursorMoved();
           }
 
-          for (let i = 0; i < batch.keys.length; i += EVENT_KEY_CHUNK) {
-            const chunk = batch.keys.slice(i, i + EVENT_KEY_CHUNK);
+          for (let i = 0; i < batch.keys.length; ) {
+            // Chunks of 64, then 8, then 1: three statement shapes, however long the batch.
+            const left = batch.keys.length - i;
+            const size = left >= EVENT_KEY_CHUNK ? EVENT_KEY_CHUNK : left >= 8 ? 8 : 1;
+            const chunk = batch.keys.slice(i, i + size);
+            i += size;
             const params: unknown[] = [];
             for (const k of chunk) params.push(k.tenantId, k.seq, k.type, k.created, k.customer, k.objectId, k.refId, k.eventId, k.amount, k.currency);
             await trx.executeQuery(CompiledQuery.raw(insertEventKeysSql(this.dialect, chunk.length), params));
