@@ -45,8 +45,8 @@ export interface Config {
      */
     budgetMs: number;
     /**
-     * Nice value of the detector worker thread (0–19, Linux): background work yields the CPU to
-     * the request thread, so intake keeps its pace under a burst and the detectors catch up after.
+     * Nice value of the detector worker thread (0–19, Linux): when cores are short, the scheduler
+     * prefers the request thread and the detectors catch up after the burst.
      */
     threadNice: number;
     liveHorizonMs: number;

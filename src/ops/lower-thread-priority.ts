@@ -3,9 +3,10 @@ import os from 'node:os';
 
 /**
  * Lowers the scheduling priority of the calling thread only (Linux: the nice value is per thread,
- * and setpriority() given a thread id changes that thread alone). Background threads use it so that
- * on a small machine the request thread gets a core first: with the detectors at nice 10 on 2 cores,
- * webhook intake measured 4,270 → 5,311 stored/s (docs/BENCHMARKS.md, fourth session).
+ * and setpriority() given a thread id changes that thread alone). Background threads use it so that,
+ * when cores are short, the scheduler prefers the request thread. On the 2-core benchmark machine the
+ * gain for webhook intake was within the run-to-run spread in alternated runs (docs/BENCHMARKS.md,
+ * fourth session); it is kept because background work should never outrank requests.
  *
  * Returns the thread id that was changed, or undefined where that is not possible (no
  * /proc/thread-self, or not permitted): the thread then keeps its priority and works as before.
