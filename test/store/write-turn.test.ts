@@ -136,4 +136,93 @@ describe('sqlite write turn', () => {
       }
     });
   });
+
+  describe("the request thread's connection", () => {
+    let db: FreshDatabase;
+    let main: KyselyStore;
+    let slots: Int32Array;
+
+    beforeAll(async () => {
+      db = await freshDatabase('sqlite');
+      main = createSqliteStore({ file: db.sqliteFile! });
+      await main.migrate();
+      slots = new Int32Array(main.writeTurn!, 0, 2);
+    });
+    afterAll(async () => {
+      await main?.close();
+      await db?.cleanup();
+    });
+
+    /** Counts event-loop turns while `pending` is unsettled: proof that waiting did not block the loop. */
+    async function loopTurnsWhile(pending: () => boolean, atLeast: number): Promise<number> {
+      let turns = 0;
+      for (let i = 0; i < 10_000 && pending() && turns < atLeast; i++) {
+        await new Promise((r) => setImmediate(r));
+        turns++;
+      }
+      return turns;
+    }
+
+    it('holds the turn from BEGIN to COMMIT, and gives it back after a rollback', async () => {
+      await main.db.transaction().execute(async (trx) => {
+        expect(Atomics.load(slots, HELD)).toBe(1);
+        await sql`insert into leases (name, holder, expires_at) values ('main-turn', 'a', 1)`.execute(trx);
+      });
+      expect(Atomics.load(slots, HELD)).toBe(0);
+      await expect(
+        main.db.transaction().execute(async (trx) => {
+          await sql`insert into leases (name, holder, expires_at) values ('main-turn', 'b', 1)`.execute(trx);
+        }),
+      ).rejects.toThrow();
+      expect(Atomics.load(slots, HELD)).toBe(0);
+    });
+
+    it('waits for a turn held by another thread without stopping the event loop, and runs when it is released', async () => {
+      expect(acquireWriteTurn(slots, false, 1_000)).toBe(true);
+      let began = false;
+      let done = false;
+      const transaction = main.db
+        .transaction()
+        .execute(async (trx) => {
+          began = true;
+          await sql`update leases set holder = 'd' where name = 'main-turn'`.execute(trx);
+        })
+        .then(() => {
+          done = true;
+        });
+      try {
+        // The loop keeps turning while the transaction waits; it has not even begun.
+        expect(await loopTurnsWhile(() => !done, 50)).toBe(50);
+        expect(began).toBe(false);
+      } finally {
+        releaseWriteTurn(slots);
+      }
+      await transaction;
+      expect(began).toBe(true);
+      expect(Atomics.load(slots, HELD)).toBe(0);
+    });
+
+    it('takes the turn for a write outside a transaction, steps aside while intake waits, and never waits to read', async () => {
+      Atomics.store(slots, INTAKE_WAITING, 1);
+      let written = false;
+      let write: Promise<void> | undefined;
+      try {
+        // A read goes ahead at once: WAL readers take no lock. (Queries of this connection run one
+        // at a time, so a read issued while a write waits for the turn waits behind it.)
+        const rows = await sql<{ n: number }>`select count(*) as n from leases`.execute(main.db);
+        expect(rows.rows[0]!.n).toBe(1);
+        write = sql`update leases set holder = 'e' where name = 'main-turn'`.execute(main.db).then(() => {
+          written = true;
+        });
+        expect(await loopTurnsWhile(() => !written, 50)).toBe(50);
+        expect(written).toBe(false);
+      } finally {
+        Atomics.store(slots, INTAKE_WAITING, 0);
+      }
+      await write;
+      expect(Atomics.load(slots, HELD)).toBe(0);
+      const row = await sql<{ holder: string }>`select holder from leases where name = 'main-turn'`.execute(main.db);
+      expect(row.rows[0]!.holder).toBe('e');
+    });
+  });
 });

@@ -7,6 +7,7 @@ import { INSERT_ONE_EVENT_SQL, KyselyStore } from '../kysely-store.js';
 import { startEventWriterThread, type EventWriterThread } from './event-writer-thread.js';
 import { withStatementCache, type BackgroundWriteTurn } from './with-statement-cache.js';
 import { createWriteTurnBuffer } from './write-turn.js';
+import { TurnTakingSqliteDialect } from './turn-taking-dialect.js';
 import { startCheckpointWorker, type CheckpointWorker } from './checkpoint-worker.js';
 
 export interface SqliteStoreOptions {
@@ -47,7 +48,18 @@ export function createSqliteStore(options: SqliteStoreOptions): KyselyStore {
     writeTurn = createWriteTurnBuffer();
     eventWriter = startEventWriterThread({ file: options.file, insertSql: INSERT_ONE_EVENT_SQL, busyTimeoutMs: 5000, writeTurn });
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database, 512, options.backgroundWriteTurn) }) });
+  const statements = withStatementCache(database, 512, options.backgroundWriteTurn);
+  // With helper threads writing to the file, this connection waits for its turn without stopping
+  // the event loop (turn-taking-dialect.ts).
+  const dialect = writeTurn
+    ? new TurnTakingSqliteDialect(statements, {
+        buffer: writeTurn,
+        timeoutMs: 5000,
+        inTransaction: () => database.inTransaction,
+        writes: (text) => !(statements.prepare(text) as unknown as BetterSqlite3.Statement).readonly,
+      })
+    : new SqliteDialect({ database: statements });
+  const db = new Kysely<Database>({ dialect });
   // Snapshot reads (replay) go through their own read-only connection: a WAL reader sees one
   // consistent state and never holds up the single writer. An in-memory database has no file to share.
   const openSnapshot = options.file === ':memory:' ? undefined : () => {

@@ -44,3 +44,25 @@ export function releaseWriteTurn(slots: Int32Array): void {
   Atomics.store(slots, 0, 0);
   Atomics.notify(slots, 0);
 }
+
+/**
+ * `acquireWriteTurn` for the request thread, as a background writer: it waits with
+ * `Atomics.waitAsync`, so requests keep being served while the webhook writer or the detector
+ * worker holds the turn, where waiting in SQLite's busy handler would stop the event loop.
+ */
+export async function acquireWriteTurnAsync(slots: Int32Array, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const held = Atomics.load(slots, 0);
+    if (held === 0 && Atomics.load(slots, 1) === 0 && Atomics.compareExchange(slots, 0, 0, 1) === 0) return true;
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    const waiting = waitAsync(slots, 0, held, held === 0 ? Math.min(left, 1) : left);
+    if (waiting.async) await waiting.value;
+  }
+}
+
+// ES2024, in V8 since Node 16; TypeScript's lib for our target does not declare it yet.
+const waitAsync = (Atomics as unknown as {
+  waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}).waitAsync;
