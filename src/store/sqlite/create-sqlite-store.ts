@@ -44,8 +44,11 @@ export function createSqliteStore(options: SqliteStoreOptions): KyselyStore {
   // connection to the file is only the safety net, so no commit checkpoints inline.
   if (options.file !== ':memory:') database.pragma('wal_autocheckpoint = 20000');
   if (options.file !== ':memory:' && options.helperThreads !== false) {
-    checkpoints = startCheckpointWorker(options.file, 500, (error) => options.onError?.('checkpoint', error));
     writeTurn = createWriteTurnBuffer();
+    checkpoints = startCheckpointWorker(
+      { file: options.file, intervalMs: 500, restartFrames: 4000, restartWaitMs: 20, quickPassMs: 5, writeTurn },
+      (error) => options.onError?.('checkpoint', error),
+    );
     eventWriter = startEventWriterThread({ file: options.file, insertSql: INSERT_ONE_EVENT_SQL, busyTimeoutMs: 5000, writeTurn });
   }
   const statements = withStatementCache(database, 512, options.backgroundWriteTurn);
