@@ -1,12 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { RequestLoad } from '../ops/request-load.js';
 import { letWorkersSizeTheirYoungGeneration } from '../ops/worker-young-generation.js';
+import { workerEntry } from '../ops/worker-entry.js';
 import type { FeedPosition } from '../store/store.js';
 import type { DetectorWorkerData, FromWorker, ToWorker } from './detector-worker-protocol.js';
 
@@ -178,7 +177,7 @@ export class DetectorThread extends EventEmitter {
       heartbeat: this.heartbeatBuffer,
       ...(this.options.writeTurn ? { writeTurn: this.options.writeTurn } : {}),
     };
-    const entry = workerEntry();
+    const entry = workerEntry(import.meta.url, 'detector-worker');
     letWorkersSizeTheirYoungGeneration();
     const worker = new Worker(entry.script, { eval: entry.eval, workerData, name: 'meterwatch-detectors', resourceLimits: RESOURCE_LIMITS });
     // The HTTP server keeps the process alive; the worker alone must not.
@@ -232,16 +231,4 @@ export class DetectorThread extends EventEmitter {
       if (!this.stopping) this.spawn();
     }, delay);
   }
-}
-
-/**
- * From dist the worker is the compiled .js beside this file. From sources (tests, `node --import
- * tsx src/main.ts`) it is the .ts file: on Node 20 a worker does not inherit the parent's module
- * hooks, so a small bootstrap registers tsx in the thread first, then imports the entry.
- */
-function workerEntry(): { script: URL | string; eval: boolean } {
-  if (!import.meta.url.endsWith('.ts')) return { script: new URL('./detector-worker.js', import.meta.url), eval: false };
-  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const entry = new URL('./detector-worker.ts', import.meta.url).href;
-  return { script: `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`, eval: true };
 }
