@@ -177,6 +177,24 @@ for (const dialect of DIALECTS) {
       expect(await store.detectors.listEventKeys('ten_a', { types: [k1!.type], customers: ['cus_k'], limit: 10 })).toEqual([]);
     });
 
+    it('counts a batch offered twice once, and stores its keys once, whether or not the cursor had moved', async () => {
+      await store.insertBillingEvent(event('ten_b', 'evt_twice', { customer: 'cus_twice', created: 1_950_000_000 }));
+      const e = (await store.getBillingEvent('ten_b', 'evt_twice'))!;
+      const keys = [{ tenantId: e.tenantId, seq: e.seq, eventId: e.eventId, type: e.type, created: e.created, customer: e.customer, objectId: e.objectId, refId: e.refId, amount: e.amount, currency: e.currency }];
+      const buckets = [{ tenantId: 'ten_b', metric: 'twice', bucketStart: 1_950_000_000_000, count: 1, amount: 5 }];
+      const batch = { consumer: 'twice-test', keys, buckets, refunds: [], subscriptions: [] };
+      // Another process moved the cursor first: refused, nothing counted (on SQLite its keys may already be stored).
+      await store.saveFeedCursor('twice-test', { tx: 0, seq: 7 }, 1);
+      expect(await store.detectors.applyAggregation({ ...batch, from: FEED_START, to: { tx: 0, seq: 9 } }, 1)).toBe(false);
+      expect(await store.detectors.sumBuckets('ten_b', 'twice', 0, 2_000_000_000_000)).toEqual({ count: 0, amount: 0 });
+      // Offered again from the right position: counted once; offered once more from the old one: refused.
+      expect(await store.detectors.applyAggregation({ ...batch, from: { tx: 0, seq: 7 }, to: { tx: 0, seq: 9 } }, 1)).toBe(true);
+      expect(await store.detectors.applyAggregation({ ...batch, from: { tx: 0, seq: 7 }, to: { tx: 0, seq: 9 } }, 1)).toBe(false);
+      expect(await store.detectors.sumBuckets('ten_b', 'twice', 0, 2_000_000_000_000)).toEqual({ count: 1, amount: 5 });
+      const stored = await store.detectors.listEventKeys('ten_b', { types: [e.type], customers: ['cus_twice'], limit: 10 });
+      expect(stored.map((k) => k.eventId)).toEqual(['evt_twice']);
+    });
+
     it('feeds every committed event once, in order, from a durable cursor', async () => {
       const first = await store.readFeed(FEED_START, 1000);
       expect(first.events.length).toBeGreaterThan(0);
