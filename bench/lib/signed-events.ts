@@ -31,7 +31,21 @@ const MIX: BenchEventType[] = [
 ];
 
 const CURRENCIES = ['usd', 'usd', 'usd', 'eur', 'gbp'];
-const CUSTOMERS = 1_000;
+/**
+ * Customers the events are spread over. With 1,000 (the default, kept for comparison with earlier
+ * runs) every customer declines several times a minute at the measured rates, so every failed
+ * charge extends a `customer_failure_cluster` incident: a storm, the detectors' worst case.
+ * `MW_BENCH_CUSTOMERS` sets another count (e.g. 100000, closer to a tenant with this much traffic).
+ */
+const CUSTOMERS = benchCustomers();
+
+function benchCustomers(): number {
+  const raw = process.env.MW_BENCH_CUSTOMERS;
+  if (raw === undefined || raw === '') return 1_000;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1 || n > 10_000_000) throw new Error(`MW_BENCH_CUSTOMERS must be an integer from 1 to 10000000, got ${raw}`);
+  return n;
+}
 
 export function fixturesPath(): string {
   const fromEnv = process.env.MW_BENCH_FIXTURES;

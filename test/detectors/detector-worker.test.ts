@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DIALECTS, dialectEnabled } from '../support/detector-harness.js';
 import { freshDatabase, type Dialect, type FreshDatabase } from '../support/dialects.js';
-import { DEFAULT_SECRET, startTestApp, type TestApp } from '../support/test-app.js';
-import { fixture, signPayload, stripeEvent } from '../support/stripe-events.js';
+import { deliverWebhook, startTestApp, type TestApp } from '../support/test-app.js';
+import { fixture, stripeEvent } from '../support/stripe-events.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { createStore } from '../../src/store/create-store.js';
 import type { DetectorThread } from '../../src/detectors/detector-thread.js';
@@ -22,18 +22,6 @@ function failedCharge(created: number, customer: string): Record<string, unknown
   seq += 1;
   const charge = { ...fixture('charge'), id: `ch_wfail_${created}_${seq}`, amount: 2000, currency: 'usd', customer, status: 'failed', paid: false, captured: false, failure_code: 'card_declined', created };
   return stripeEvent('charge.failed', charge, { created });
-}
-
-async function deliver(app: TestApp, event: Record<string, unknown>): Promise<number> {
-  const payload = JSON.stringify(event);
-  const at = Math.floor(app.clock.now() / 1000);
-  const res = await app.server.inject({
-    method: 'POST',
-    url: '/webhooks/stripe',
-    payload,
-    headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(payload, DEFAULT_SECRET, at) },
-  });
-  return res.statusCode;
 }
 
 function threadOf(app: TestApp): DetectorThread {
@@ -92,7 +80,7 @@ for (const dialect of DIALECTS) {
       expect(app.services.config.detectors.mode).toBe('worker');
       const now = Math.floor(Date.now() / 1000);
       const events = [9, 7, 5, 3, 1].map((m) => failedCharge(now - m * MIN, 'cus_W'));
-      for (const e of events) expect(await deliver(app, e)).toBe(200);
+      for (const e of events) expect(await deliverWebhook(app, e)).toBe(200);
       await drained(app);
 
       const found = await incidents(app, 'customer_failure_cluster');
@@ -117,7 +105,7 @@ for (const dialect of DIALECTS) {
     it('is restarted after a crash, and carries on from the durable cursors', async () => {
       const { app, thread } = await start();
       const now = Math.floor(Date.now() / 1000);
-      for (const m of [9, 8, 7]) expect(await deliver(app, failedCharge(now - m * MIN, 'cus_R'))).toBe(200);
+      for (const m of [9, 8, 7]) expect(await deliverWebhook(app, failedCharge(now - m * MIN, 'cus_R'))).toBe(200);
       await drained(app);
 
       const restarted = once(thread, 'ready');
@@ -127,7 +115,7 @@ for (const dialect of DIALECTS) {
       await restarted;
       expect((await app.server.inject('/metrics')).body).toMatch(/^mw_detector_worker_restarts_total 1$/m);
 
-      for (const m of [6, 5]) expect(await deliver(app, failedCharge(now - m * MIN, 'cus_R'))).toBe(200);
+      for (const m of [6, 5]) expect(await deliverWebhook(app, failedCharge(now - m * MIN, 'cus_R'))).toBe(200);
       await drained(app);
       expect(await incidents(app, 'customer_failure_cluster')).toEqual([expect.objectContaining({ subject: { type: 'customer', id: 'cus_R' }, figures: expect.objectContaining({ failures: 5 }) })]);
     });

@@ -1,8 +1,7 @@
 import { expect } from 'vitest';
 import { ManualClock } from '../../src/shared/clock.js';
 import { DIALECTS, dialectEnabled, freshDatabase, type Dialect, type FreshDatabase } from './dialects.js';
-import { ADMIN_TOKEN, DEFAULT_SECRET, startTestApp, type TestApp } from './test-app.js';
-import { signPayload } from './stripe-events.js';
+import { ADMIN_TOKEN, deliverWebhook, startTestApp, type TestApp } from './test-app.js';
 
 export { DIALECTS, dialectEnabled, type Dialect };
 
@@ -77,16 +76,8 @@ export async function detectorHarness(dialect: Dialect, env: Record<string, stri
       return app;
     },
     apiKey,
-    async deliver(event) {
-      const payload = JSON.stringify(event);
-      const at = Math.floor(app.clock.now() / 1000);
-      const res = await app.server.inject({
-        method: 'POST',
-        url: '/webhooks/stripe',
-        payload,
-        headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(payload, DEFAULT_SECRET, at) },
-      });
-      return res.statusCode;
+    deliver(event) {
+      return deliverWebhook(app, event);
     },
     async backfill(event) {
       await app.services.backfillIntake.store('default', JSON.stringify(event));

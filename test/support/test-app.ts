@@ -3,6 +3,7 @@ import { createApp, type App, type AppOptions } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import type { FreshDatabase } from './dialects.js';
+import { signPayload } from './stripe-events.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 export const DEFAULT_SECRET = 'whsec_test_default_0123456789abcdef';
@@ -38,4 +39,16 @@ export async function startTestApp(
   const app = await createApp(config, { ...options, clock, logger: pino({ level: 'silent' }) });
   await app.server.ready();
   return Object.assign(app, { clock, db });
+}
+
+/** POSTs `event` to the default tenant's webhook URL, signed with its secret at the app clock's now; the status code. */
+export async function deliverWebhook(app: TestApp, event: Record<string, unknown>): Promise<number> {
+  const payload = JSON.stringify(event);
+  const res = await app.server.inject({
+    method: 'POST',
+    url: '/webhooks/stripe',
+    payload,
+    headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(payload, DEFAULT_SECRET, Math.floor(app.clock.now() / 1000)) },
+  });
+  return res.statusCode;
 }
