@@ -46,7 +46,9 @@ export class TurnTakingSqliteDialect extends SqliteDialect {
 class TurnTakingDriver implements Driver {
   private readonly slots: Int32Array;
   private held = false;
-  private readonly wrapped = new WeakMap<DatabaseConnection, DatabaseConnection>();
+  /** Kysely's connection → the one handed out, and back (the inner driver wants its own). */
+  private readonly outerOf = new WeakMap<DatabaseConnection, DatabaseConnection>();
+  private readonly innerOf = new WeakMap<DatabaseConnection, DatabaseConnection>();
 
   constructor(
     private readonly inner: Driver,
@@ -61,10 +63,11 @@ class TurnTakingDriver implements Driver {
 
   async acquireConnection(): Promise<DatabaseConnection> {
     const connection = await this.inner.acquireConnection();
-    let outer = this.wrapped.get(connection);
+    let outer = this.outerOf.get(connection);
     if (!outer) {
       outer = this.writesTakingTurns(connection);
-      this.wrapped.set(connection, outer);
+      this.outerOf.set(connection, outer);
+      this.innerOf.set(outer, connection);
     }
     return outer;
   }
@@ -119,14 +122,13 @@ class TurnTakingDriver implements Driver {
   }
 
   private unwrap(connection: DatabaseConnection): DatabaseConnection {
-    return (connection as { inner?: DatabaseConnection }).inner ?? connection;
+    return this.innerOf.get(connection) ?? connection;
   }
 
   /** A statement that writes outside a transaction holds the turn for its own duration. */
   private writesTakingTurns(inner: DatabaseConnection): DatabaseConnection {
     const driver = this;
     return {
-      inner,
       async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
         if (driver.turn.inTransaction() || driver.held || !driver.turn.writes(query.sql)) return inner.executeQuery<R>(query);
         await driver.take();
@@ -137,6 +139,6 @@ class TurnTakingDriver implements Driver {
         }
       },
       streamQuery: <R>(query: CompiledQuery, chunkSize?: number) => inner.streamQuery<R>(query, chunkSize),
-    } as DatabaseConnection;
+    };
   }
 }
