@@ -63,17 +63,25 @@ const restart = () => {
   setBusyTimeout(0);
   try {
     const deadline = performance.now() + workerData.restartWaitMs;
-    while (db.pragma('wal_checkpoint(RESTART)')[0].busy !== 0 && performance.now() < deadline) Atomics.wait(pause, 0, 0, 0.25);
+    for (;;) {
+      const [result] = db.pragma('wal_checkpoint(RESTART)');
+      if (result.busy === 0) return result.log;
+      if (performance.now() >= deadline) return -1;
+      Atomics.wait(pause, 0, 0, 0.25);
+    }
   } finally {
     setBusyTimeout(1000);
     if (taken) releaseWriteTurn(turn);
   }
 };
 const pause = new Int32Array(new SharedArrayBuffer(4));
+let restartedAt = -1;
 const timer = setInterval(() => {
   try {
     const [state] = db.pragma('wal_checkpoint(PASSIVE)');
-    if (turn && state && state.log > workerData.restartFrames) restart();
+    // The WAL starts over at the next write after a RESTART: until something is written, its frame
+    // count stays where the RESTART left it, and there is nothing to restart again.
+    if (turn && state && state.log > workerData.restartFrames && state.log !== restartedAt) restartedAt = restart();
   } catch (error) { parentPort.postMessage({ error: String(error && error.message || error) }); }
 }, workerData.intervalMs);
 parentPort.on('message', (message) => {
