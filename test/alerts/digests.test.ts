@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DIALECTS, dialectEnabled, freshDatabase } from '../support/dialects.js';
-import { DEFAULT_SECRET, startTestApp, type TestApp } from '../support/test-app.js';
+import { deliverWebhook, startTestApp, type TestApp } from '../support/test-app.js';
 import { parseMail, startReceiver, startSmtp, type Receiver } from '../support/alert-receivers.js';
-import { chargeSucceeded, fixture, signPayload, stripeEvent } from '../support/stripe-events.js';
+import { chargeSucceeded, fixture, stripeEvent } from '../support/stripe-events.js';
 
 const ALERT_ENV = { MW_ALLOW_PRIVATE_ALERT_TARGETS: '1', MW_ALERT_TIMEOUT_MS: '400' };
 const MINUTE = 60_000;
@@ -46,14 +46,7 @@ for (const dialect of DIALECTS) {
     }
 
     async function deliver(app: TestApp, event: Record<string, unknown>): Promise<void> {
-      const payload = JSON.stringify(event);
-      const res = await app.server.inject({
-        method: 'POST',
-        url: '/webhooks/stripe',
-        payload,
-        headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(payload, DEFAULT_SECRET, Math.floor(app.clock.now() / 1000)) },
-      });
-      expect(res.statusCode).toBe(200);
+      expect(await deliverWebhook(app, event)).toBe(200);
     }
 
     /** Nine events between 07:00 and 12:00 UTC on 2026-11-20, in three currencies. */

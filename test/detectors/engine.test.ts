@@ -2,8 +2,8 @@ import pino from 'pino';
 import { Type } from '@sinclair/typebox';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, dialectEnabled, freshDatabase, type FreshDatabase } from '../support/dialects.js';
-import { DEFAULT_SECRET, startTestApp, type TestApp } from '../support/test-app.js';
-import { chargeSucceeded, fixture, signPayload, stripeEvent } from '../support/stripe-events.js';
+import { deliverWebhook, startTestApp, type TestApp } from '../support/test-app.js';
+import { chargeSucceeded, fixture, stripeEvent } from '../support/stripe-events.js';
 import { DetectorSettings } from '../../src/detectors/detector-settings.js';
 import { IncidentService } from '../../src/detectors/incident-service.js';
 import { DetectorEngine } from '../../src/detectors/detector-engine.js';
@@ -66,11 +66,7 @@ for (const dialect of DIALECTS) {
       return { settings, incidents, engine: new DetectorEngine(app.services.store, settings, incidents, app.clock, logger, { liveHorizonMs: 3_600_000, batchSize: 4 }) };
     };
     const nowS = () => Math.floor(app.clock.now() / 1000);
-    const deliver = async (event: Record<string, unknown>) => {
-      const payload = JSON.stringify(event);
-      const res = await app.server.inject({ method: 'POST', url: '/webhooks/stripe', payload, headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(payload, DEFAULT_SECRET, nowS()) } });
-      expect(res.statusCode).toBe(200);
-    };
+    const deliver = async (event: Record<string, unknown>) => expect(await deliverWebhook(app, event)).toBe(200);
     const incidents = () => app.services.store.detectors.listIncidents('default', { detector: 'probe', limit: 100 });
     const notifications = async () => (await app.services.store.detectors.listNotifications('default', { limit: 100 })).filter((n) => n.detector === 'probe');
 

@@ -5,15 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import BetterSqlite3 from 'better-sqlite3';
 import { startCheckpointWorker, type CheckpointWorker } from '../../src/store/sqlite/checkpoint-worker.js';
 import { createWriteTurnBuffer, releaseWriteTurn } from '../../src/store/sqlite/write-turn.js';
+import { until } from '../support/until.js';
 
 const HELD = 0;
 const INTAKE_WAITING = 1;
-
-/** Yields to the event loop until `check` holds; bounded, so a broken worker fails instead of hanging. */
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200_000 && !check(); i++) await new Promise((r) => setImmediate(r));
-  expect(check()).toBe(true);
-}
 
 describe('sqlite checkpoint worker', () => {
   let dir: string | undefined;
@@ -48,15 +43,20 @@ describe('sqlite checkpoint worker', () => {
     return file;
   }
 
-  it('takes the write turn, as intake, for a RESTART once the WAL outgrew the threshold, and gives it back', async () => {
-    const file = bigWal();
+  /** Starts the worker on `file` (ticking every 10 ms) while another writer of the process holds the turn. */
+  function startWhileTurnHeld(file: string, restartFrames: number): Int32Array {
     const buffer = createWriteTurnBuffer();
     const slots = new Int32Array(buffer, 0, 2);
-    // Another writer of the process holds the turn: the worker must wait for it, first in line.
     Atomics.store(slots, HELD, 1);
-    worker = startCheckpointWorker({ file, intervalMs: 10, restartFrames: 100, restartWaitMs: 20, quickPassMs: 5, writeTurn: buffer }, (error) => {
+    worker = startCheckpointWorker({ file, intervalMs: 10, restartFrames, restartWaitMs: 20, quickPassMs: 5, writeTurn: buffer }, (error) => {
       throw error;
     });
+    return slots;
+  }
+
+  it('takes the write turn, as intake, for a RESTART once the WAL outgrew the threshold, and gives it back', async () => {
+    // Another writer of the process holds the turn: the worker must wait for it, first in line.
+    const slots = startWhileTurnHeld(bigWal(), 100);
     await until(() => Atomics.load(slots, INTAKE_WAITING) === 1);
     releaseWriteTurn(slots);
     await until(() => Atomics.load(slots, INTAKE_WAITING) === 0 && Atomics.load(slots, HELD) === 0);
@@ -67,12 +67,7 @@ describe('sqlite checkpoint worker', () => {
 
   it('leaves the turn alone while the WAL stays under the threshold (PASSIVE checkpoints only)', async () => {
     const file = bigWal();
-    const buffer = createWriteTurnBuffer();
-    const slots = new Int32Array(buffer, 0, 2);
-    Atomics.store(slots, HELD, 1);
-    worker = startCheckpointWorker({ file, intervalMs: 10, restartFrames: 1_000_000, restartWaitMs: 20, quickPassMs: 5, writeTurn: buffer }, (error) => {
-      throw error;
-    });
+    const slots = startWhileTurnHeld(file, 1_000_000);
     // The worker's PASSIVE checkpoints copy the WAL's pages into the database file, without the turn.
     await until(() => fs.statSync(file).size > 1_000_000);
     expect(Atomics.load(slots, INTAKE_WAITING)).toBe(0);

@@ -6,6 +6,7 @@ import { acquireWriteTurn, createWriteTurnBuffer, releaseWriteTurn } from '../..
 import { createSqliteStore } from '../../src/store/sqlite/create-sqlite-store.js';
 import type { KyselyStore } from '../../src/store/kysely-store.js';
 import { freshDatabase, type FreshDatabase } from '../support/dialects.js';
+import { until } from '../support/until.js';
 
 const HELD = 0;
 const INTAKE_WAITING = 1;
@@ -29,10 +30,20 @@ function intakeThread(buffer: SharedArrayBuffer): Worker {
 
 const nextMessage = (worker: Worker) => new Promise<unknown>((resolve) => worker.once('message', resolve));
 
-/** Yields to the event loop until `check` holds; bounded, so a broken turn fails instead of hanging. */
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 100_000 && !check(); i++) await new Promise((r) => setImmediate(r));
-  expect(check()).toBe(true);
+/** A store's transaction holds the turn from BEGIN to COMMIT, and a failed one gives it back at ROLLBACK. */
+async function expectTurnHeldForTransactions(store: KyselyStore, slots: Int32Array, lease: string): Promise<void> {
+  await store.db.transaction().execute(async (trx) => {
+    expect(Atomics.load(slots, HELD)).toBe(1);
+    await sql`insert into leases (name, holder, expires_at) values (${lease}, 'a', 1)`.execute(trx);
+    expect(Atomics.load(slots, HELD)).toBe(1);
+  });
+  expect(Atomics.load(slots, HELD)).toBe(0);
+  await expect(
+    store.db.transaction().execute(async (trx) => {
+      await sql`insert into leases (name, holder, expires_at) values (${lease}, 'b', 1)`.execute(trx);
+    }),
+  ).rejects.toThrow();
+  expect(Atomics.load(slots, HELD)).toBe(0);
 }
 
 describe('sqlite write turn', () => {
@@ -99,18 +110,7 @@ describe('sqlite write turn', () => {
     });
 
     it('holds the turn from BEGIN to COMMIT, and gives it back after a rollback', async () => {
-      await background.db.transaction().execute(async (trx) => {
-        expect(Atomics.load(slots, HELD)).toBe(1);
-        await sql`insert into leases (name, holder, expires_at) values ('turn-test', 'a', 1)`.execute(trx);
-        expect(Atomics.load(slots, HELD)).toBe(1);
-      });
-      expect(Atomics.load(slots, HELD)).toBe(0);
-      await expect(
-        background.db.transaction().execute(async (trx) => {
-          await sql`insert into leases (name, holder, expires_at) values ('turn-test', 'b', 1)`.execute(trx);
-        }),
-      ).rejects.toThrow();
-      expect(Atomics.load(slots, HELD)).toBe(0);
+      await expectTurnHeldForTransactions(background, slots, 'turn-test');
     });
 
     it('waits for the turn (stepping aside for intake) on a write outside a transaction, never on a read', async () => {
@@ -164,17 +164,7 @@ describe('sqlite write turn', () => {
     }
 
     it('holds the turn from BEGIN to COMMIT, and gives it back after a rollback', async () => {
-      await main.db.transaction().execute(async (trx) => {
-        expect(Atomics.load(slots, HELD)).toBe(1);
-        await sql`insert into leases (name, holder, expires_at) values ('main-turn', 'a', 1)`.execute(trx);
-      });
-      expect(Atomics.load(slots, HELD)).toBe(0);
-      await expect(
-        main.db.transaction().execute(async (trx) => {
-          await sql`insert into leases (name, holder, expires_at) values ('main-turn', 'b', 1)`.execute(trx);
-        }),
-      ).rejects.toThrow();
-      expect(Atomics.load(slots, HELD)).toBe(0);
+      await expectTurnHeldForTransactions(main, slots, 'main-turn');
     });
 
     it('waits for a turn held by another thread without stopping the event loop, and runs when it is released', async () => {
