@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
-import { acquireWriteTurn, createWriteTurnBuffer, releaseWriteTurn } from '../../src/store/sqlite/write-turn.js';
+import { acquireWriteTurn, acquireWriteTurnAsync, createWriteTurnBuffer, releaseWriteTurn } from '../../src/store/sqlite/write-turn.js';
 import { createSqliteStore } from '../../src/store/sqlite/create-sqlite-store.js';
 import type { KyselyStore } from '../../src/store/kysely-store.js';
 import { freshDatabase, type FreshDatabase } from '../support/dialects.js';
@@ -20,7 +20,7 @@ function intakeThread(buffer: SharedArrayBuffer): Worker {
     ${releaseWriteTurn.toString()}
     const slots = new Int32Array(workerData, 0, 2);
     parentPort.on('message', (m) => {
-      if (m === 'acquire') { parentPort.postMessage('waiting'); parentPort.postMessage({ got: acquireWriteTurn(slots, true, 10000) }); }
+      if (m === 'acquire') { parentPort.postMessage('waiting'); parentPort.postMessage({ got: acquireWriteTurn(slots, 10000) }); }
       if (m === 'release') { releaseWriteTurn(slots); parentPort.postMessage('released'); }
     });
     `,
@@ -50,7 +50,7 @@ describe('sqlite write turn', () => {
   it('wakes a waiting intake writer when the background holder releases, and hands it the turn', async () => {
     const buffer = createWriteTurnBuffer();
     const slots = new Int32Array(buffer, 0, 2);
-    expect(acquireWriteTurn(slots, false, 1_000)).toBe(true);
+    expect(acquireWriteTurn(slots, 1_000)).toBe(true);
     const worker = intakeThread(buffer);
     try {
       worker.postMessage('acquire');
@@ -70,20 +70,20 @@ describe('sqlite write turn', () => {
     }
   });
 
-  it('makes a background writer step aside while intake waits, even with the turn free', () => {
+  it('makes a background writer step aside while intake waits, even with the turn free', async () => {
     const slots = new Int32Array(createWriteTurnBuffer(), 0, 2);
     Atomics.store(slots, INTAKE_WAITING, 1);
-    expect(acquireWriteTurn(slots, false, 20)).toBe(false);
+    expect(await acquireWriteTurnAsync(slots, 20)).toBe(false);
     expect(Atomics.load(slots, HELD)).toBe(0);
     Atomics.store(slots, INTAKE_WAITING, 0);
-    expect(acquireWriteTurn(slots, false, 20)).toBe(true);
+    expect(await acquireWriteTurnAsync(slots, 20)).toBe(true);
     expect(Atomics.load(slots, HELD)).toBe(1);
   });
 
   it('gives up after the timeout without touching a turn held elsewhere (SQLite still locks)', () => {
     const slots = new Int32Array(createWriteTurnBuffer(), 0, 2);
     Atomics.store(slots, HELD, 1);
-    expect(acquireWriteTurn(slots, true, 10)).toBe(false);
+    expect(acquireWriteTurn(slots, 10)).toBe(false);
     expect(Atomics.load(slots, HELD)).toBe(1);
     expect(Atomics.load(slots, INTAKE_WAITING)).toBe(0);
   });
@@ -168,7 +168,7 @@ describe('sqlite write turn', () => {
     });
 
     it('waits for a turn held by another thread without stopping the event loop, and runs when it is released', async () => {
-      expect(acquireWriteTurn(slots, false, 1_000)).toBe(true);
+      expect(acquireWriteTurn(slots, 1_000)).toBe(true);
       let began = false;
       let done = false;
       const transaction = main.db

@@ -56,7 +56,7 @@ const restart = () => {
     db.pragma('wal_checkpoint(PASSIVE)');
     if (performance.now() - started < workerData.quickPassMs) break;
   }
-  const taken = acquireWriteTurn(turn, true, 1000);
+  const taken = acquireWriteTurn(turn, 1000);
   // Readers still inside the WAL make RESTART report busy; they finish within a millisecond or
   // two, so it is retried every 0.25 ms rather than through SQLite's busy handler, whose sleeps
   // (1, 2, 5, 10 ms…) would keep the turn, and intake, waiting far longer than the readers take.

@@ -5,7 +5,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from '../schema.js';
 import { INSERT_ONE_EVENT_SQL, KyselyStore } from '../kysely-store.js';
 import { startEventWriterThread, type EventWriterThread } from './event-writer-thread.js';
-import { withStatementCache, type BackgroundWriteTurn } from './with-statement-cache.js';
+import { withStatementCache } from './with-statement-cache.js';
 import { createWriteTurnBuffer } from './write-turn.js';
 import { TurnTakingSqliteDialect } from './turn-taking-dialect.js';
 import { startCheckpointWorker, type CheckpointWorker } from './checkpoint-worker.js';
@@ -22,7 +22,7 @@ export interface SqliteStoreOptions {
    * A store on another thread of this process that writes in the background (the detector worker):
    * its transactions take the write turn of the main store's event writer and let intake go first.
    */
-  backgroundWriteTurn?: BackgroundWriteTurn;
+  backgroundWriteTurn?: { buffer: SharedArrayBuffer; timeoutMs: number };
 }
 
 /**
@@ -51,13 +51,13 @@ export function createSqliteStore(options: SqliteStoreOptions): KyselyStore {
     );
     eventWriter = startEventWriterThread({ file: options.file, insertSql: INSERT_ONE_EVENT_SQL, busyTimeoutMs: 5000, writeTurn });
   }
-  const statements = withStatementCache(database, 512, options.backgroundWriteTurn);
-  // With helper threads writing to the file, this connection waits for its turn without stopping
-  // the event loop (turn-taking-dialect.ts).
-  const dialect = writeTurn
+  const statements = withStatementCache(database, 512);
+  // With helper threads writing to the file (this store's own, or the main store's when this one
+  // is the detector worker's), writes take the process's write turn (turn-taking-dialect.ts).
+  const turn = writeTurn ? { buffer: writeTurn, timeoutMs: 5000 } : options.backgroundWriteTurn;
+  const dialect = turn
     ? new TurnTakingSqliteDialect(statements, {
-        buffer: writeTurn,
-        timeoutMs: 5000,
+        ...turn,
         inTransaction: () => database.inTransaction,
         writes: (text) => !(statements.prepare(text) as unknown as BetterSqlite3.Statement).readonly,
       })

@@ -52,7 +52,7 @@ ${releaseWriteTurn.toString()}
 const turn = workerData.writeTurn ? new Int32Array(workerData.writeTurn, 0, 2) : undefined;
 parentPort.on('message', (message) => {
   if (message === 'stop') { try { db.close(); } catch {} parentPort.postMessage('stopped'); return; }
-  const taken = turn !== undefined && acquireWriteTurn(turn, true, workerData.busyTimeoutMs);
+  const taken = turn !== undefined && acquireWriteTurn(turn, workerData.busyTimeoutMs);
   try {
     parentPort.postMessage({ id: message.id, inserted: write(message.rows) });
   } catch (error) {

@@ -9,7 +9,7 @@ import {
 } from 'kysely';
 import { acquireWriteTurnAsync, releaseWriteTurn } from './write-turn.js';
 
-export interface RequestThreadTurn {
+export interface ConnectionTurn {
   buffer: SharedArrayBuffer;
   /** How long to wait for the turn before going ahead on SQLite's busy timeout alone. */
   timeoutMs: number;
@@ -20,20 +20,24 @@ export interface RequestThreadTurn {
 }
 
 /**
- * The request thread's connection joins the write turn (write-turn.ts) as a background writer and
- * waits for it asynchronously. Its writes (feed cursors, jobs, notifications, usage ingest) used to
- * wait for the other threads' commits inside SQLite's busy handler: measured under webhook load,
- * `begin immediate` took up to 18.5 ms and a cursor upsert up to 51.6 ms, and for that long no
- * request was served. Here the wait is a promise; the transaction then runs as before.
+ * A connection that joins the process's write turn (write-turn.ts) as a background writer: the
+ * request thread's own connection, and the detector worker's. Webhook intake goes first.
  *
- * The turn is held from BEGIN to the COMMIT or ROLLBACK that ends the transaction, and around a
- * writing statement run outside one. Kysely's driver serialises the single connection, so at most
- * one operation of this thread waits for the turn at a time.
+ * The wait is a promise (`Atomics.waitAsync`). On the request thread that matters: its writes (feed
+ * cursors, jobs, notifications, usage ingest) used to wait for the other threads' commits inside
+ * SQLite's busy handler, measured under webhook load up to 18.5 ms for `begin immediate` and 51.6 ms
+ * for a cursor upsert, and for that long no request was served.
+ *
+ * The turn is held from BEGIN to the COMMIT or ROLLBACK that ends the transaction (after a failed
+ * COMMIT the transaction is still open and Kysely's ROLLBACK follows), and around a writing
+ * statement run outside one; reads never lock in WAL mode and never wait. Kysely's driver
+ * serialises the single connection, so at most one operation of a connection waits at a time, and
+ * a read issued meanwhile waits behind it.
  */
 export class TurnTakingSqliteDialect extends SqliteDialect {
   constructor(
     database: SqliteDatabase,
-    private readonly turn: RequestThreadTurn,
+    private readonly turn: ConnectionTurn,
   ) {
     super({ database });
   }
@@ -52,7 +56,7 @@ class TurnTakingDriver implements Driver {
 
   constructor(
     private readonly inner: Driver,
-    private readonly turn: RequestThreadTurn,
+    private readonly turn: ConnectionTurn,
   ) {
     this.slots = new Int32Array(turn.buffer, 0, 2);
   }

@@ -1,7 +1,8 @@
 /**
  * Whose turn it is to write to the SQLite file, shared by the threads of one process that write
- * through their own connections: the webhook writer (intake, first in line) and the detector worker
- * (background). SQLite's own lock stays the only guarantee of correctness; this only decides who
+ * through their own connections: the webhook writer and the checkpoint worker's RESTART (intake,
+ * first in line), and the request thread's and detector worker's connections (background, waiting
+ * asynchronously through turn-taking-dialect.ts). SQLite's own lock stays the only guarantee of correctness; this only decides who
  * goes next. Without it a blocked writer waits in SQLite's busy handler, which sleeps 1, 2, 5, 10 ms…
  * between tries however soon the lock frees: measured at 4,661 webhooks/s with the detectors running,
  * the writer's p99 batch took 18.8 ms for 0.35 ms of work (p50). Here a waiter sleeps on a futex and
@@ -11,8 +12,9 @@
  * A wait that outlasts `timeoutMs` goes ahead without the turn and SQLite's busy timeout takes over,
  * so a thread that died holding a turn costs at most one timeout, never a deadlock.
  *
- * The two functions below are self-contained (no imports, no closures): the webhook writer thread
- * runs plain JavaScript without our build and embeds them by their source text.
+ * The two synchronous functions below are self-contained (no imports, no closures): the webhook
+ * writer and checkpoint threads run plain JavaScript without our build and embed them by their
+ * source text.
  */
 export const WRITE_TURN_BYTES = 8;
 
@@ -20,23 +22,23 @@ export function createWriteTurnBuffer(): SharedArrayBuffer {
   return new SharedArrayBuffer(WRITE_TURN_BYTES);
 }
 
-/** Takes the turn; true when taken, false after `timeoutMs` (go ahead anyway: SQLite still locks). */
-export function acquireWriteTurn(slots: Int32Array, intake: boolean, timeoutMs: number): boolean {
+/**
+ * Takes the turn as intake (first in line: counted as waiting, so background writers step aside);
+ * true when taken, false after `timeoutMs` (go ahead anyway: SQLite still locks). Blocks the thread.
+ */
+export function acquireWriteTurn(slots: Int32Array, timeoutMs: number): boolean {
   const deadline = Date.now() + timeoutMs;
-  if (intake) Atomics.add(slots, 1, 1);
+  Atomics.add(slots, 1, 1);
   try {
     for (;;) {
       const held = Atomics.load(slots, 0);
-      // Background writers let waiting intake go first; intake only needs the turn to be free.
-      if (held === 0 && (intake || Atomics.load(slots, 1) === 0) && Atomics.compareExchange(slots, 0, 0, 1) === 0) return true;
+      if (held === 0 && Atomics.compareExchange(slots, 0, 0, 1) === 0) return true;
       const left = deadline - Date.now();
       if (left <= 0) return false;
-      // A background writer stepping aside for intake waits on a free turn; the short cap covers the
-      // moment between intake's "waiting" and its taking the turn.
-      Atomics.wait(slots, 0, held, held === 0 ? Math.min(left, 1) : left);
+      Atomics.wait(slots, 0, held, left);
     }
   } finally {
-    if (intake) Atomics.sub(slots, 1, 1);
+    Atomics.sub(slots, 1, 1);
   }
 }
 
@@ -46,9 +48,9 @@ export function releaseWriteTurn(slots: Int32Array): void {
 }
 
 /**
- * `acquireWriteTurn` for the request thread, as a background writer: it waits with
- * `Atomics.waitAsync`, so requests keep being served while the webhook writer or the detector
- * worker holds the turn, where waiting in SQLite's busy handler would stop the event loop.
+ * Takes the turn as a background writer, letting waiting intake go first even when the turn is
+ * free; waits with `Atomics.waitAsync`, so the thread's event loop keeps running (on the request
+ * thread: requests keep being served). True when taken, false after `timeoutMs`.
  */
 export async function acquireWriteTurnAsync(slots: Int32Array, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -57,6 +59,8 @@ export async function acquireWriteTurnAsync(slots: Int32Array, timeoutMs: number
     if (held === 0 && Atomics.load(slots, 1) === 0 && Atomics.compareExchange(slots, 0, 0, 1) === 0) return true;
     const left = deadline - Date.now();
     if (left <= 0) return false;
+    // Stepping aside for intake means waiting on a free turn: the short cap covers the moment
+    // between intake's "waiting" and its taking the turn.
     const waiting = waitAsync(slots, 0, held, held === 0 ? Math.min(left, 1) : left);
     if (waiting.async) await waiting.value;
   }
