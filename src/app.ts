@@ -48,7 +48,7 @@ export interface AppOptions {
   /** Overrides `config.detectors.mode` (tests that tick the loop with a frozen clock use `inline`). */
   detectorMode?: DetectorMode;
   /** Worker mode: restart backoff, heartbeat staleness and the like (tests make them short). */
-  detectorThread?: Partial<Pick<DetectorThreadOptions, 'loadedBatchSize' | 'idleBatchSize' | 'idlePollMs' | 'scheduleIntervalMs' | 'restartDelayMs' | 'maxRestartDelayMs' | 'staleAfterMs' | 'now'>>;
+  detectorThread?: Partial<Pick<DetectorThreadOptions, 'loadedBatchSize' | 'idleBatchSize' | 'idlePollMs' | 'scheduleIntervalMs' | 'restartDelayMs' | 'maxRestartDelayMs' | 'staleAfterMs' | 'now' | 'checkpointIntervalMs'>>;
 }
 
 export interface App {
@@ -69,7 +69,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const ids = options.ids ?? createIdGenerator(clock);
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = new Metrics();
-  const { store, box } = await openStore(config, logger, { migrate: true, metrics });
+  let detectorMode = options.detectorMode ?? config.detectors.mode;
+  if (detectorMode === 'worker' && config.database.kind === 'sqlite' && config.database.file === ':memory:') {
+    logger.warn('an in-memory SQLite database cannot be shared with a detector worker thread; the detectors run inline');
+    detectorMode = 'inline';
+  }
+  // On a SQLite file the detector worker also runs the WAL checkpoints: a thread and an isolate fewer.
+  const hostedCheckpoints = detectorMode === 'worker' && config.database.kind === 'sqlite';
+  const { store, box } = await openStore(config, logger, { migrate: true, metrics, hostedCheckpoints });
 
   const apiKeys = new ApiKeyService(store, box, ids, clock);
   const tenants = new TenantService(store, box, ids, clock, apiKeys, {
@@ -88,11 +95,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const loop = new BackgroundLoop(options.loopIntervalMs ?? 250, () => clock.now(), logger);
   loop.add(every(5_000, () => clock.now(), { name: 'store-heartbeat', run: () => store.ping() }));
   const load = new RequestLoad();
-  let detectorMode = options.detectorMode ?? config.detectors.mode;
-  if (detectorMode === 'worker' && config.database.kind === 'sqlite' && config.database.file === ':memory:') {
-    logger.warn('an in-memory SQLite database cannot be shared with a detector worker thread; the detectors run inline');
-    detectorMode = 'inline';
-  }
   let detectorThread: DetectorThread | undefined;
   if (detectorMode === 'inline') {
     // At most ~100 ms of detector work per 250 ms tick: under a burst, intake keeps most of the
@@ -112,6 +114,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       metrics,
       logger,
       writeTurn: store.writeTurn,
+      hostCheckpoints: hostedCheckpoints,
       ...options.detectorThread,
     });
   }

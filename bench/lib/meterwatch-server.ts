@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { startChildServer, type ChildServer } from './child-server.js';
-import { SERVE_NODE_FLAGS } from '../../src/ops/serve-node-flags.js';
+import { SERVE_ENV, SERVE_NODE_FLAGS } from '../../src/ops/serve-node-flags.js';
 import { distFile } from './paths.js';
 import { makeTempDir } from './temp-dir.js';
 
@@ -53,12 +53,14 @@ export async function startMeterwatch(
     // info, not warn: the "meterwatch listening" line carries the bound address. Per-request logs are
     // off in the server, so info adds nothing on the hot path.
     LOG_LEVEL: 'info',
+    ...SERVE_ENV,
     ...RATE_LIMIT_ENV,
   };
   if (database.kind === 'postgres') env.DATABASE_URL = database.url;
   // Knobs for experiments (e.g. MW_DETECTOR_BUDGET_MS=0 for intake alone), passed through as given.
   for (const [k, v] of Object.entries(process.env)) if (k.startsWith('MW_') && !k.startsWith('MW_BENCH_') && v !== undefined) env[k] = v;
-  // Allocator experiments (glibc malloc arenas: each thread that allocates may get its own).
+  // Allocator experiments (glibc malloc arenas: each thread that allocates may get its own); a value
+  // set here replaces SERVE_ENV's.
   for (const k of ['MALLOC_ARENA_MAX', 'GLIBC_TUNABLES']) if (process.env[k] !== undefined) env[k] = process.env[k]!;
 
   // Experiments with V8/Node flags (e.g. MW_BENCH_NODE_ARGS="--max-semi-space-size=8"): appended after the production flags.

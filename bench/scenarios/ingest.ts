@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { SERVE_NODE_FLAGS } from '../../src/ops/serve-node-flags.js';
+import { SERVE_ENV, SERVE_NODE_FLAGS } from '../../src/ops/serve-node-flags.js';
 import { startChildServer, type ChildServer } from '../lib/child-server.js';
 import { runIngestLoad, type IngestLoadResult } from '../lib/ingest-load.js';
 import { runPacedLoad, type PacedLoadResult } from '../lib/paced-load.js';
@@ -183,7 +183,9 @@ async function startIngestServer(dialect: IngestDialect, databaseUrl: string | u
     MW_SECRET_KEY: randomBytes(32).toString('hex'),
     MW_ADMIN_TOKEN: ADMIN_TOKEN,
     LOG_LEVEL: 'info',
+    ...SERVE_ENV,
   };
+  for (const k of ['MALLOC_ARENA_MAX', 'GLIBC_TUNABLES']) if (process.env[k] !== undefined) env[k] = process.env[k]!;
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   let child: ChildServer;
   try {

@@ -7,6 +7,7 @@ import type { RequestLoad } from '../ops/request-load.js';
 import { letWorkersSizeTheirYoungGeneration } from '../ops/worker-young-generation.js';
 import { workerEntry } from '../ops/worker-entry.js';
 import type { FeedPosition } from '../store/store.js';
+import { WAL_CHECKPOINT_SETTINGS } from '../store/sqlite/wal-checkpointer.js';
 import type { DetectorWorkerData, FromWorker, ToWorker } from './detector-worker-protocol.js';
 
 export interface DetectorThreadOptions {
@@ -18,6 +19,10 @@ export interface DetectorThreadOptions {
   logger: Logger;
   /** SQLite: the main store's write turn (KyselyStore.writeTurn), joined by the worker's connection. */
   writeTurn?: SharedArrayBuffer | undefined;
+  /** SQLite: the worker runs the WAL checkpoints (the store was opened with `hostedCheckpoints`). */
+  hostCheckpoints?: boolean;
+  /** Time between the worker's checkpoint ticks (WAL_CHECKPOINT_SETTINGS.intervalMs by default). */
+  checkpointIntervalMs?: number;
   /**
    * Events per batch while requests are in flight. Each batch's aggregation is one write
    * transaction that the webhook writer thread waits behind (up to ~10 ms at 256), but a small batch
@@ -176,6 +181,7 @@ export class DetectorThread extends EventEmitter {
       load: this.options.load.buffer,
       heartbeat: this.heartbeatBuffer,
       ...(this.options.writeTurn ? { writeTurn: this.options.writeTurn } : {}),
+      ...(this.options.hostCheckpoints ? { checkpoints: { ...WAL_CHECKPOINT_SETTINGS, intervalMs: this.options.checkpointIntervalMs ?? WAL_CHECKPOINT_SETTINGS.intervalMs } } : {}),
     };
     const entry = workerEntry(import.meta.url, 'detector-worker');
     letWorkersSizeTheirYoungGeneration();

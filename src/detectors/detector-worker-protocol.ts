@@ -1,5 +1,6 @@
 import type { DatabaseConfig, LogLevel } from '../config.js';
 import type { FeedPosition } from '../store/store.js';
+import type { WalCheckpointSettings } from '../store/sqlite/wal-checkpointer.js';
 
 /** What the detector worker thread is started with (structured-cloned, except the shared buffers). */
 export interface DetectorWorkerData {
@@ -25,6 +26,8 @@ export interface DetectorWorkerData {
   heartbeat: SharedArrayBuffer;
   /** SQLite: the main store's write turn; the worker's transactions let webhook inserts go first. */
   writeTurn?: SharedArrayBuffer;
+  /** SQLite: the worker runs the WAL checkpoints with these settings (hosted-checkpoints.ts). */
+  checkpoints?: WalCheckpointSettings;
 }
 
 export type ToWorker =

@@ -42,6 +42,20 @@ const store: KyselyStore =
         ...(data.writeTurn ? { backgroundWriteTurn: { buffer: data.writeTurn, timeoutMs: 5_000 } } : {}),
       });
 
+// SQLite: the WAL checkpoints run here too, on a connection of their own, between this thread's
+// store operations (hosted-checkpoints.ts); a process without this worker has a checkpoint thread.
+const checkpoints =
+  data.database.kind === 'sqlite' && data.checkpoints && data.writeTurn
+    ? (await import('../store/sqlite/hosted-checkpoints.js')).startHostedCheckpoints({
+        file: data.database.file,
+        writeTurn: data.writeTurn,
+        settings: data.checkpoints,
+        onError: (error) => onError('checkpoint', error),
+      })
+    : undefined;
+/** Store work of the runner: checkpoints that fall due meanwhile wait for its end. */
+const storeWork = <T>(work: () => Promise<T>): Promise<T> => (checkpoints ? checkpoints.around(work) : work());
+
 const clock = systemClock;
 const settings = new DetectorSettings(store, clock, DETECTORS);
 const incidents = new IncidentService(store, createIdGenerator(clock), clock, { resolveAfterMs: data.resolveAfterMs, suppressForMs: data.suppressForMs });
@@ -54,10 +68,10 @@ const loadedEngine = engineWith(data.loadedBatchSize);
 
 const runner = new DetectorRunner(
   {
-    drainOneBatch: (loaded) => (loaded ? loadedEngine : engine).drain(1),
-    runSchedule: () => engine.runSchedule(),
-    releaseLease: () => engine.stop(),
-    evaluatedUpTo: () => store.getFeedCursor(EVALUATE_CURSOR),
+    drainOneBatch: (loaded) => storeWork(() => (loaded ? loadedEngine : engine).drain(1)),
+    runSchedule: () => storeWork(() => engine.runSchedule()),
+    releaseLease: () => storeWork(() => engine.stop()),
+    evaluatedUpTo: () => storeWork(() => store.getFeedCursor(EVALUATE_CURSOR)),
     // DetectorSettings reads the store on every batch today (no cache), so a change is seen by the
     // next batch; should it ever cache, this is where the entry is dropped.
     settingsChanged: (tenantId) => (settings as { invalidate?: (tenantId: string) => void }).invalidate?.(tenantId),
@@ -74,6 +88,7 @@ post({ type: 'ready' });
 try {
   await runner.run();
 } finally {
+  await checkpoints?.stop().catch((error) => logger.warn({ err: error }, 'could not close the checkpoint connection'));
   await store.close().catch((error) => logger.warn({ err: error }, 'could not close the detector worker store'));
 }
 post({ type: 'stopped' });

@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import { SecretBox } from '../crypto/secret-box.js';
 import { loadSecretKey } from '../crypto/load-secret-key.js';
 import type { Metrics } from '../ops/metrics.js';
-import { createStore } from './create-store.js';
+import { createStore, type CreateStoreOptions } from './create-store.js';
 import type { KyselyStore } from './kysely-store.js';
 
 export const FINGERPRINT_META_KEY = 'secret_key_fingerprint';
@@ -18,7 +18,7 @@ export interface OpenedStore {
  * and every later start with a different key refuses to run rather than write secrets nobody can
  * read back.
  */
-export async function openStore(config: Config, logger: Logger, options: { migrate: boolean; metrics?: Metrics }): Promise<OpenedStore> {
+export async function openStore(config: Config, logger: Logger, options: { migrate: boolean; metrics?: Metrics } & CreateStoreOptions): Promise<OpenedStore> {
   const loaded = loadSecretKey(config.secretKey, config.dataDir, { create: true });
   if (!loaded) throw new Error('no secret key');
   if (loaded.source === 'generated') {
@@ -34,7 +34,7 @@ export async function openStore(config: Config, logger: Logger, options: { migra
   const store = createStore(config.database, (operation, error) => {
     metrics?.storeErrors.inc({ operation });
     logger.debug({ operation, err: error }, 'store operation failed');
-  });
+  }, options.hostedCheckpoints ? { hostedCheckpoints: true } : {});
   try {
     if (options.migrate) {
       const applied = await store.migrate();

@@ -6,6 +6,7 @@ import { freshDatabase, type Dialect, type FreshDatabase } from '../support/dial
 import { deliverWebhook, startTestApp, type TestApp } from '../support/test-app.js';
 import { fixture, stripeEvent } from '../support/stripe-events.js';
 import { ManualClock } from '../../src/shared/clock.js';
+import { until } from '../support/until.js';
 import { createStore } from '../../src/store/create-store.js';
 import type { DetectorThread } from '../../src/detectors/detector-thread.js';
 import type { AppOptions } from '../../src/app.js';
@@ -138,6 +139,19 @@ for (const dialect of DIALECTS) {
 
       skew = 0;
       expect((await app.server.inject('/health/ready')).statusCode).toBe(200);
+    });
+
+    it.runIf(dialect === 'sqlite')('runs the WAL checkpoints: the database file takes the WAL\'s pages long before any commit would', async () => {
+      const { app } = await start({ checkpointIntervalMs: 5 });
+      const file = db!.sqliteFile!;
+      const now = Math.floor(Date.now() / 1000);
+      await drained(app);
+      const before = fs.statSync(file).size;
+      // A few hundred KB of WAL: far below the writers' own autocheckpoint (20,000 frames, ~80 MB),
+      // so only the worker's PASSIVE checkpoints can copy it into the database file.
+      for (let i = 0; i < 60; i++) expect(await deliverWebhook(app, failedCharge(now - i, `cus_ckpt_${i}`))).toBe(200);
+      await drained(app);
+      await until(() => fs.statSync(file).size > before);
     });
 
     it('releases the schedule lease on shutdown, after finishing its batch', async () => {

@@ -9,6 +9,7 @@ import { withStatementCache } from './with-statement-cache.js';
 import { createWriteTurnBuffer } from './write-turn.js';
 import { TurnTakingSqliteDialect } from './turn-taking-dialect.js';
 import { startCheckpointWorker, type CheckpointWorker } from './checkpoint-worker.js';
+import { WAL_CHECKPOINT_SETTINGS } from './wal-checkpointer.js';
 
 export interface SqliteStoreOptions {
   file: string;
@@ -18,6 +19,11 @@ export interface SqliteStoreOptions {
    * store opened on the same file by another thread of this process passes false: one set is enough.
    */
   helperThreads?: boolean;
+  /**
+   * The WAL checkpoints run on a thread the caller hosts them on (the detector worker, through
+   * hosted-checkpoints.ts) instead of a checkpoint thread of this store's: one V8 isolate less.
+   */
+  hostedCheckpoints?: boolean;
   /**
    * A store on another thread of this process that writes in the background (the detector worker):
    * its transactions take the write turn of the main store's event writer and let intake go first.
@@ -45,10 +51,9 @@ export function createSqliteStore(options: SqliteStoreOptions): KyselyStore {
   if (options.file !== ':memory:') database.pragma('wal_autocheckpoint = 20000');
   if (options.file !== ':memory:' && options.helperThreads !== false) {
     writeTurn = createWriteTurnBuffer();
-    checkpoints = startCheckpointWorker(
-      { file: options.file, intervalMs: 500, restartFrames: 4000, restartWaitMs: 20, quickPassMs: 5, writeTurn },
-      (error) => options.onError?.('checkpoint', error),
-    );
+    if (!options.hostedCheckpoints) {
+      checkpoints = startCheckpointWorker({ file: options.file, ...WAL_CHECKPOINT_SETTINGS, writeTurn }, (error) => options.onError?.('checkpoint', error));
+    }
     eventWriter = startEventWriterThread({ file: options.file, insertSql: INSERT_ONE_EVENT_SQL, busyTimeoutMs: 5000, writeTurn });
   }
   const statements = withStatementCache(database, 512);

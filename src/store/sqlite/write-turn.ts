@@ -66,6 +66,29 @@ export async function acquireWriteTurnAsync(slots: Int32Array, timeoutMs: number
   }
 }
 
+/**
+ * Takes the turn as intake (first in line, like `acquireWriteTurn`) but waits with
+ * `Atomics.waitAsync`: for a thread whose own background writes take the turn asynchronously too
+ * (the detector worker hosting the WAL checkpoints), where a synchronous wait for a turn its own
+ * unfinished transaction holds would never end. True when taken, false after `timeoutMs`.
+ */
+export async function acquireWriteTurnAsIntakeAsync(slots: Int32Array, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  Atomics.add(slots, 1, 1);
+  try {
+    for (;;) {
+      const held = Atomics.load(slots, 0);
+      if (held === 0 && Atomics.compareExchange(slots, 0, 0, 1) === 0) return true;
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      const waiting = waitAsync(slots, 0, held, left);
+      if (waiting.async) await waiting.value;
+    }
+  } finally {
+    Atomics.sub(slots, 1, 1);
+  }
+}
+
 // ES2024, in V8 since Node 16; TypeScript's lib for our target does not declare it yet.
 const waitAsync = (Atomics as unknown as {
   waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number): { async: false; value: string } | { async: true; value: Promise<string> };
