@@ -5,6 +5,7 @@ import type { DetectorSettings } from './detector-settings.js';
 import { TenantDetectorData } from './detector-data.js';
 import { toDetectorEvent } from './event-facts.js';
 import { BUCKET_MS } from './metrics.js';
+import { compareText } from '../shared/compare-text.js';
 
 export interface BacktestInput {
   detector?: string | undefined;
@@ -100,7 +101,7 @@ export async function runBacktest(store: Store, settings: DetectorSettings, tena
     }
   }
   const incidents = [...merged.values()].map(({ lastMs: _lastMs, ...incident }) => incident);
-  incidents.sort((a, b) => (a.firstTriggeredAt < b.firstTriggeredAt ? -1 : a.firstTriggeredAt > b.firstTriggeredAt ? 1 : 0));
+  incidents.sort((a, b) => compareText(a.firstTriggeredAt, b.firstTriggeredAt));
   return { incidents, events: events.length, hours };
 }
 

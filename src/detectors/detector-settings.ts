@@ -27,20 +27,22 @@ export interface DetectorView {
  * validated against the detector's schema; unknown keys are refused.
  */
 export class DetectorSettings {
-  private readonly byName: Map<string, { detector: Detector<any>; check: TypeCheck<TObject> }>;
+  private readonly byName: Map<string, Detector<any>>;
+  /** Compiled on first use: the detector worker reads settings but never validates a write. */
+  private readonly checks = new Map<string, TypeCheck<TObject>>();
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     readonly detectors: readonly Detector<any>[],
   ) {
-    this.byName = new Map(detectors.map((d) => [d.name, { detector: d, check: TypeCompiler.Compile(d.configSchema) }]));
+    this.byName = new Map(detectors.map((d) => [d.name, d]));
   }
 
   get(name: string): Detector<any> {
-    const entry = this.byName.get(name);
-    if (!entry) throw unknownDetector(name);
-    return entry.detector;
+    const detector = this.byName.get(name);
+    if (!detector) throw unknownDetector(name);
+    return detector;
   }
 
   async effective(tenantId: string): Promise<EffectiveDetector[]> {
@@ -65,11 +67,12 @@ export class DetectorSettings {
 
   /** Checks a full config (defaults ⊕ overrides) and returns it; throws listing every problem. */
   validate(name: string, overrides: Record<string, unknown>): Record<string, unknown> {
-    const entry = this.byName.get(name);
-    if (!entry) throw unknownDetector(name);
-    const merged = { ...entry.detector.defaults, ...overrides };
-    if (!entry.check.Check(merged)) {
-      const problems = [...entry.check.Errors(merged)].map((e) => `${e.path.replace(/^\//, '') || '(config)'}: ${e.message}`);
+    const detector = this.get(name);
+    let check = this.checks.get(name);
+    if (!check) this.checks.set(name, (check = TypeCompiler.Compile(detector.configSchema)));
+    const merged = { ...detector.defaults, ...overrides };
+    if (!check.Check(merged)) {
+      const problems = [...check.Errors(merged)].map((e) => `${e.path.replace(/^\//, '') || '(config)'}: ${e.message}`);
       throw invalidDetectorConfig(name, [...new Set(problems)]);
     }
     return merged;

@@ -44,6 +44,7 @@ import { Type } from '@sinclair/typebox';
 import { DAY_MS, HOUR_MS, WEEK_MS, type Detector, type DetectorContext, type DetectorEvent, type OpenIncident, type Severity, type Trigger } from '../detector.js';
 import { BUCKET_MS, METRIC } from '../metrics.js';
 import { countSpread, mean } from '../statistics.js';
+import { compareText } from '../../shared/compare-text.js';
 
 export interface CancellationSpikeConfig extends Record<string, unknown> {
   multiplier: number;
@@ -110,7 +111,7 @@ async function subscriptionEvents(ctx: Ctx, since: number, until: number): Promi
 }
 
 const sortCancellations = (list: Cancellation[]) =>
-  list.sort((a, b) => a.t - b.t || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+  list.sort((a, b) => a.t - b.t || compareText(a.eventId, b.eventId));
 
 /**
  * Distinct subscriptions in (t_j − W, t_j] up to index j of the sorted list. For the last index of a

@@ -22,6 +22,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { type Detector, type DetectorContext, type DetectorEvent, type OpenIncident, type Severity, type Trigger } from '../detector.js';
+import { compareText } from '../../shared/compare-text.js';
 
 export interface CustomerFailureClusterConfig extends Record<string, unknown> {
   minFailures: number;
@@ -61,7 +62,7 @@ function distinctFailures(events: Pick<DetectorEvent, 'eventId' | 'objectId' | '
       byKey.set(key, { key, eventId: e.eventId, created: e.created });
     }
   }
-  return [...byKey.values()].sort((a, b) => a.created - b.created || a.eventId.localeCompare(b.eventId));
+  return [...byKey.values()].sort((a, b) => a.created - b.created || compareText(a.eventId, b.eventId));
 }
 
 /** The densest window [s, s + span] (seconds) among those containing `t`; ties go to the earliest. */

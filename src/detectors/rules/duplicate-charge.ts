@@ -28,6 +28,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Detector, DetectorContext, DetectorEvent, EventKey, Severity, Trigger } from '../detector.js';
 import { formatMinor } from '../../pricing/format-money.js';
+import { compareText } from '../../shared/compare-text.js';
 
 export interface DuplicateChargeConfig extends Record<string, unknown> {
   windowMinutes: number;
@@ -183,7 +184,7 @@ async function evaluateEvents(ctx: Ctx, events: DetectorEvent[]): Promise<Trigge
       if (!prev || Math.abs(c.created - e.created) < Math.abs(prev.created - e.created)) others.set(g, c);
     }
     if (others.size === 0) continue;
-    const partners = [...others.values()].sort((a, b) => Math.abs(a.created - e.created) - Math.abs(b.created - e.created) || a.chargeId.localeCompare(b.chargeId));
+    const partners = [...others.values()].sort((a, b) => Math.abs(a.created - e.created) - Math.abs(b.created - e.created) || compareText(a.chargeId, b.chargeId));
     const partner = partners[0]!;
     const [first, second] = partner.created < selfCharge.created || (partner.created === selfCharge.created && partner.chargeId < selfCharge.chargeId)
       ? [partner, selfCharge]

@@ -24,6 +24,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { Detector, DetectorContext, DetectorEvent, RefundFact, Severity, Trigger } from '../detector.js';
+import { compareText } from '../../shared/compare-text.js';
 
 export interface RefundExceedsChargeConfig extends Record<string, unknown> {
   /** Count refunds still `pending` / `requires_action` (failed and canceled never count). */
@@ -144,7 +145,7 @@ async function evaluateCharge(ctx: DetectorContext<RefundExceedsChargeConfig>, c
     if (!Number.isSafeInteger(r.amount) || r.amount <= 0) continue;
     counted.push(r);
   }
-  counted.sort((a, b) => a.created - b.created || (a.refundId < b.refundId ? -1 : a.refundId > b.refundId ? 1 : 0));
+  counted.sort((a, b) => a.created - b.created || compareText(a.refundId, b.refundId));
 
   let total = 0;
   let crossingIndex = -1;

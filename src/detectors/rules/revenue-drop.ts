@@ -38,6 +38,7 @@ import { HOUR_MS, MINUTE_MS, WEEK_MS, type Detector, type DetectorContext, type 
 import { METRIC } from '../metrics.js';
 import { formatMinor } from '../../pricing/format-money.js';
 import { mean, sampleVariance } from '../statistics.js';
+import { compareText } from '../../shared/compare-text.js';
 
 export interface RevenueDropConfig extends Record<string, unknown> {
   thresholdPercent: number;
@@ -102,7 +103,7 @@ async function assess(ctx: Ctx): Promise<Assessment | undefined> {
   const weeks = BigInt(c.baselineWeeks);
   const pct = BigInt(c.thresholdPercent);
   const findings: Finding[] = [];
-  for (const [currency, base] of [...totals].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [currency, base] of [...totals].sort(([a], [b]) => compareText(a, b))) {
     if (base.amount <= 0n || base.count < c.minBaselineCharges * c.baselineWeeks) continue;
     const now = current.get(`${METRIC.chargeCapturedPrefix}${currency}`);
     const amount = BigInt(now?.amount ?? 0);
