@@ -185,6 +185,8 @@ async function startIngestServer(dialect: IngestDialect, databaseUrl: string | u
     LOG_LEVEL: 'info',
     ...SERVE_ENV,
   };
+  // Knobs for experiments (e.g. MW_INGEST_CONCURRENCY), passed through as given, like the webhook scenarios.
+  for (const [k, v] of Object.entries(process.env)) if (k.startsWith('MW_') && !k.startsWith('MW_BENCH_') && v !== undefined && !(k in env)) env[k] = v;
   for (const k of ['MALLOC_ARENA_MAX', 'GLIBC_TUNABLES']) if (process.env[k] !== undefined) env[k] = process.env[k]!;
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   let child: ChildServer;

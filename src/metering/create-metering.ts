@@ -25,6 +25,9 @@ export interface Metering {
   imports: ImportService;
 }
 
+/** PostgreSQL: a second group in flight only for this much waiting work (ingest-batcher.ts). */
+const PARALLEL_GROUP_MIN_EVENTS = 500;
+
 export function createMetering(store: Store, clock: Clock, ids: IdGenerator, config: MeteringConfig, metrics?: Metrics): Metering {
   const periods = new PeriodResolver(store, clock, { cacheMs: config.periodCacheMs, maxEntries: 100_000 });
   const batcher = new IngestBatcher(
@@ -33,6 +36,7 @@ export function createMetering(store: Store, clock: Clock, ids: IdGenerator, con
       maxGroupEvents: config.groupMaxEvents,
       // SQLite has one connection: a second transaction would only queue behind the first.
       maxInFlight: store.dialect === 'sqlite' ? 1 : (config.concurrency ?? 4),
+      parallelGroupMinEvents: PARALLEL_GROUP_MIN_EVENTS,
       maxQueuedEvents: config.maxQueuedEvents,
     },
     metrics && {

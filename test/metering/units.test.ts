@@ -236,6 +236,30 @@ describe('group commit', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
   });
 
+  it('starts another group beside the one in flight only once enough events wait', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const writes: string[][] = [];
+    const batcher = new IngestBatcher(async (events) => {
+      writes.push(events.map((e) => e.idempotencyKey));
+      await gate;
+      return events.map((): LedgerWriteOutcome => ({ status: 'inserted', adjustmentId: null }));
+    }, { maxGroupEvents: 1000, maxInFlight: 4, maxQueuedEvents: 10_000, parallelGroupMinEvents: 3 });
+    const turn = () => new Promise((r) => setImmediate(r));
+    const submitted = [batcher.submit([event('a')])];
+    await turn(); // group [a] in flight
+    submitted.push(batcher.submit([event('b')]), batcher.submit([event('c')]));
+    await turn();
+    // Two waiting events: they wait for the group in flight rather than make a second small one.
+    expect(writes).toEqual([['a']]);
+    submitted.push(batcher.submit([event('d')]));
+    await turn();
+    // Three waiting: enough for a group of their own, in parallel.
+    expect(writes).toEqual([['a'], ['b', 'c', 'd']]);
+    release();
+    expect((await Promise.all(submitted)).map((o) => o.map((x) => x.status))).toEqual([['inserted'], ['inserted'], ['inserted'], ['inserted']]);
+  });
+
   it('refuses work beyond the queue bound (429) instead of growing without limit', async () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((r) => (release = r));
