@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { RequestLoad } from '../ops/request-load.js';
-import { letWorkersSizeTheirYoungGeneration } from '../ops/worker-young-generation.js';
+import { letWorkersSizeTheirHeaps } from '../ops/worker-heap-limits.js';
 import { workerEntry } from '../ops/worker-entry.js';
 import type { FeedPosition } from '../store/store.js';
 import { WAL_CHECKPOINT_SETTINGS } from '../store/sqlite/wal-checkpointer.js';
@@ -184,7 +184,7 @@ export class DetectorThread extends EventEmitter {
       ...(this.options.hostCheckpoints ? { checkpoints: { ...WAL_CHECKPOINT_SETTINGS, intervalMs: this.options.checkpointIntervalMs ?? WAL_CHECKPOINT_SETTINGS.intervalMs } } : {}),
     };
     const entry = workerEntry(import.meta.url, 'detector-worker');
-    letWorkersSizeTheirYoungGeneration();
+    letWorkersSizeTheirHeaps();
     const worker = new Worker(entry.script, { eval: entry.eval, workerData, name: 'meterwatch-detectors', resourceLimits: RESOURCE_LIMITS });
     // The HTTP server keeps the process alive; the worker alone must not.
     worker.unref();

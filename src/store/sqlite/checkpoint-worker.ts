@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { letWorkersSizeTheirYoungGeneration } from '../../ops/worker-young-generation.js';
+import { letWorkersSizeTheirHeaps } from '../../ops/worker-heap-limits.js';
 import { createWalCheckpointer, type WalCheckpointSettings } from './wal-checkpointer.js';
 import { acquireWriteTurn, releaseWriteTurn } from './write-turn.js';
 
@@ -42,7 +42,7 @@ parentPort.on('message', (message) => {
 
 export function startCheckpointWorker(options: CheckpointOptions, onError: (error: unknown) => void): CheckpointWorker {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  letWorkersSizeTheirYoungGeneration();
+  letWorkersSizeTheirHeaps();
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ...options, driver }, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 } });
   worker.unref();
   worker.on('message', (message: unknown) => {

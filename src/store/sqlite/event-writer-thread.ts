@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { acquireWriteTurn, releaseWriteTurn } from './write-turn.js';
-import { letWorkersSizeTheirYoungGeneration } from '../../ops/worker-young-generation.js';
+import { letWorkersSizeTheirHeaps } from '../../ops/worker-heap-limits.js';
 
 /**
  * Webhook inserts on their own thread and connection. A stored Stripe event is a ~4 KB row with two
@@ -79,7 +79,7 @@ export function startEventWriterThread(options: EventWriterOptions): EventWriter
   // that Stripe retries), not the intake.
   const ensureWorker = (): Worker => {
     if (worker) return worker;
-    letWorkersSizeTheirYoungGeneration();
+    letWorkersSizeTheirHeaps();
     const started = new Worker(WORKER_SOURCE, { eval: true, workerData: { ...options, driver }, resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 } });
     started.unref();
     started.on('message', (message: Reply | 'stopped') => {

@@ -7,16 +7,16 @@ const run = promisify(execFile);
 
 /**
  * In a process started with the server's node flags, a worker limited to a 6 MB young generation
- * keeps to it only after letWorkersSizeTheirYoungGeneration(): the flag would otherwise give it
+ * keeps to it only after letWorkersSizeTheirHeaps(): the flag would otherwise give it
  * the request thread's 16 MB semi-spaces. The worker keeps many objects alive for a while so its
  * new space grows to whatever it is allowed.
  */
 async function workerNewSpaceMb(release: boolean): Promise<number> {
-  const module = new URL('../../src/ops/worker-young-generation.ts', import.meta.url).href;
+  const module = new URL('../../src/ops/worker-heap-limits.ts', import.meta.url).href;
   const script = `
     import { Worker } from 'node:worker_threads';
-    const { letWorkersSizeTheirYoungGeneration } = await import(${JSON.stringify(module)});
-    if (${release}) letWorkersSizeTheirYoungGeneration();
+    const { letWorkersSizeTheirHeaps } = await import(${JSON.stringify(module)});
+    if (${release}) letWorkersSizeTheirHeaps();
     const worker = new Worker(\`
       const v8 = require('node:v8');
       let keep = []; let max = 0;
@@ -32,7 +32,28 @@ async function workerNewSpaceMb(release: boolean): Promise<number> {
   return Number(stdout.trim()) / 1_048_576;
 }
 
-describe('letWorkersSizeTheirYoungGeneration', () => {
+/** The old-generation limit a worker gets under the server's flags, with or without the release. */
+async function workerHeapLimitMb(release: boolean): Promise<number> {
+  const module = new URL('../../src/ops/worker-heap-limits.ts', import.meta.url).href;
+  const script = `
+    import { Worker } from 'node:worker_threads';
+    const { letWorkersSizeTheirHeaps } = await import(${JSON.stringify(module)});
+    if (${release}) letWorkersSizeTheirHeaps();
+    const worker = new Worker("require('node:worker_threads').parentPort.postMessage(require('node:v8').getHeapStatistics().heap_size_limit)",
+      { eval: true, execArgv: [], resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 6 } });
+    worker.once('message', (limit) => { console.log(limit); process.exit(0); });
+  `;
+  const { stdout } = await run(process.execPath, [...SERVE_NODE_FLAGS, '--import', 'tsx', '--input-type=module', '-e', script], { timeout: 60_000 });
+  return Number(stdout.trim()) / 1_048_576;
+}
+
+describe('letWorkersSizeTheirHeaps', () => {
+  it("gives workers their own old-generation limit back under the server's --max-old-space-size", async () => {
+    const [before, after] = await Promise.all([workerHeapLimitMb(false), workerHeapLimitMb(true)]);
+    expect(before).toBeGreaterThan(1000);
+    expect(after).toBeLessThan(100);
+  });
+
   it("gives workers their own young-generation limit back under the server's --max-semi-space-size", async () => {
     const [before, after] = await Promise.all([workerNewSpaceMb(false), workerNewSpaceMb(true)]);
     expect(before).toBeGreaterThan(12);
