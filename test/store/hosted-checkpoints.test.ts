@@ -1,11 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import BetterSqlite3 from 'better-sqlite3';
 import { startHostedCheckpoints, type HostedCheckpoints } from '../../src/store/sqlite/hosted-checkpoints.js';
 import { createWriteTurnBuffer, releaseWriteTurn } from '../../src/store/sqlite/write-turn.js';
 import { until } from '../support/until.js';
+import { bigWal as makeBigWal, framesAfterOneWrite } from '../support/big-wal.js';
 
 const HELD = 0;
 const INTAKE_WAITING = 1;
@@ -29,24 +28,11 @@ describe('sqlite checkpoints hosted by another thread', () => {
     errors.length = 0;
   });
 
-  /** Frames in the WAL after one more commit: small once a RESTART let the WAL start over. */
-  const framesAfterOneWrite = (db: BetterSqlite3.Database) => {
-    db.prepare('insert into t (v) values (?)').run('x'.repeat(100));
-    return (db.pragma('wal_checkpoint(PASSIVE)') as { log: number }[])[0]!.log;
-  };
-
   function bigWal(): string {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-hosted-ckpt-'));
-    const file = path.join(dir, 'db.sqlite');
-    writer = new BetterSqlite3(file);
-    writer.pragma('journal_mode = WAL');
-    writer.pragma('wal_autocheckpoint = 0');
-    writer.exec('create table t (id integer primary key, v text)');
-    const insert = writer.prepare('insert into t (v) values (?)');
-    writer.transaction(() => {
-      for (let i = 0; i < 3_000; i++) insert.run('y'.repeat(400));
-    })();
-    return file;
+    const made = makeBigWal('mw-hosted-ckpt-');
+    dir = made.dir;
+    writer = made.writer;
+    return made.file;
   }
 
   function start(file: string, buffer: SharedArrayBuffer): void {

@@ -70,7 +70,8 @@ export async function acquireWriteTurnAsync(slots: Int32Array, timeoutMs: number
  * Takes the turn as intake (first in line, like `acquireWriteTurn`) but waits with
  * `Atomics.waitAsync`: for a thread whose own background writes take the turn asynchronously too
  * (the detector worker hosting the WAL checkpoints), where a synchronous wait for a turn its own
- * unfinished transaction holds would never end. True when taken, false after `timeoutMs`.
+ * unfinished transaction holds would never end. True when taken, false after `timeoutMs`. The same
+ * loop as `acquireWriteTurn` but for the wait: that one stays self-contained, for embedding.
  */
 export async function acquireWriteTurnAsIntakeAsync(slots: Int32Array, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
