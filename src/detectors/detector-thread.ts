@@ -8,6 +8,7 @@ import { letWorkersSizeTheirHeaps } from '../ops/worker-heap-limits.js';
 import { workerEntry } from '../ops/worker-entry.js';
 import type { FeedPosition } from '../store/store.js';
 import { WAL_CHECKPOINT_SETTINGS } from '../store/sqlite/wal-checkpointer.js';
+import { releaseWriteTurnHeldBy, turnHolderOf } from '../store/sqlite/write-turn.js';
 import type { DetectorWorkerData, FromWorker, ToWorker } from './detector-worker-protocol.js';
 
 export interface DetectorThreadOptions {
@@ -134,6 +135,11 @@ export class DetectorThread extends EventEmitter {
     return { healthy: lastBeatAt !== undefined && this.now() - lastBeatAt <= (this.options.staleAfterMs ?? 30_000), lastBeatAt };
   }
 
+  /** The running worker's thread id (as in its logs' `threadId`), undefined between restarts. */
+  get threadId(): number | undefined {
+    return this.worker?.threadId;
+  }
+
   /** Terminates the running thread as a crash would (operations, tests); it is restarted with backoff. */
   async kill(): Promise<void> {
     await this.worker?.terminate();
@@ -192,7 +198,13 @@ export class DetectorThread extends EventEmitter {
     this.startedAt = this.now();
     worker.on('message', (message: FromWorker) => this.onMessage(message));
     worker.on('error', (error) => this.options.logger.error({ err: error }, 'detector worker failed'));
-    worker.on('exit', (code) => this.onExit(worker, code));
+    const holder = turnHolderOf(worker.threadId);
+    worker.on('exit', (code) => {
+      // Dead inside a transaction or a RESTART: the write turn it held would keep every other
+      // writer of the process waiting out its timeout, one after another, until a restart.
+      if (this.options.writeTurn) releaseWriteTurnHeldBy(new Int32Array(this.options.writeTurn, 0, 2), holder);
+      this.onExit(worker, code);
+    });
   }
 
   private onMessage(message: FromWorker): void {

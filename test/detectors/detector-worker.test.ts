@@ -7,6 +7,8 @@ import { deliverWebhook, startTestApp, type TestApp } from '../support/test-app.
 import { fixture, stripeEvent } from '../support/stripe-events.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { until } from '../support/until.js';
+import { turnHolderOf } from '../../src/store/sqlite/write-turn.js';
+import type { KyselyStore } from '../../src/store/kysely-store.js';
 import { createStore } from '../../src/store/create-store.js';
 import type { DetectorThread } from '../../src/detectors/detector-thread.js';
 import type { AppOptions } from '../../src/app.js';
@@ -119,6 +121,21 @@ for (const dialect of DIALECTS) {
       for (const m of [6, 5]) expect(await deliverWebhook(app, failedCharge(now - m * MIN, 'cus_R'))).toBe(200);
       await drained(app);
       expect(await incidents(app, 'customer_failure_cluster')).toEqual([expect.objectContaining({ subject: { type: 'customer', id: 'cus_R' }, figures: expect.objectContaining({ failures: 5 }) })]);
+    });
+
+    it.runIf(dialect === 'sqlite')('frees the write turn a worker killed mid-transaction still held', async () => {
+      const { app, thread } = await start();
+      const slots = new Int32Array((app.services.store as KyselyStore).writeTurn!, 0, 2);
+      const holder = turnHolderOf(thread.threadId!);
+      // As if the worker had been inside a transaction (or a RESTART checkpoint) when it died.
+      expect(Atomics.compareExchange(slots, 0, 0, holder)).toBe(0);
+      const exited = once(thread, 'exit');
+      const restarted = once(thread, 'ready');
+      await thread.kill();
+      await exited;
+      expect(Atomics.load(slots, 0)).toBe(0);
+      await restarted;
+      expect(await deliverWebhook(app, failedCharge(Math.floor(Date.now() / 1000), 'cus_T'))).toBe(200);
     });
 
     it('is ready only while the worker beats: a stale heartbeat makes the replica unready', async () => {

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
-import { acquireWriteTurn, acquireWriteTurnAsync, createWriteTurnBuffer, releaseWriteTurn } from '../../src/store/sqlite/write-turn.js';
+import { acquireWriteTurn, acquireWriteTurnAsync, createWriteTurnBuffer, releaseWriteTurn, releaseWriteTurnHeldBy, turnHolderOf } from '../../src/store/sqlite/write-turn.js';
 import { createSqliteStore } from '../../src/store/sqlite/create-sqlite-store.js';
 import type { KyselyStore } from '../../src/store/kysely-store.js';
 import { freshDatabase, type FreshDatabase } from '../support/dialects.js';
@@ -47,6 +47,32 @@ async function expectTurnHeldForTransactions(store: KyselyStore, slots: Int32Arr
 }
 
 describe('sqlite write turn', () => {
+  it('is freed by the parent of a thread that died holding it, and only if that thread holds it', async () => {
+    const buffer = createWriteTurnBuffer();
+    const slots = new Int32Array(buffer, 0, 2);
+    // A helper thread takes the turn under its own id and dies without giving it back.
+    const worker = new Worker(
+      `
+      const { workerData, threadId } = require('node:worker_threads');
+      ${acquireWriteTurn.toString()}
+      acquireWriteTurn(new Int32Array(workerData, 0, 2), 1000, threadId + 1);
+      process.exit(3);
+      `,
+      { eval: true, workerData: buffer },
+    );
+    const holder = turnHolderOf(worker.threadId);
+    const [code] = (await new Promise((resolve) => worker.once('exit', (c) => resolve([c])))) as [number];
+    expect(code).toBe(3);
+    expect(Atomics.load(slots, HELD)).toBe(holder);
+    // Another thread's id frees nothing; the dead holder's does, and the next writer gets the turn at once.
+    expect(releaseWriteTurnHeldBy(slots, holder + 1)).toBe(false);
+    expect(Atomics.load(slots, HELD)).toBe(holder);
+    expect(releaseWriteTurnHeldBy(slots, holder)).toBe(true);
+    expect(await acquireWriteTurnAsync(slots, 0)).toBe(true);
+    expect(releaseWriteTurnHeldBy(slots, holder)).toBe(false);
+    releaseWriteTurn(slots);
+  });
+
   it('wakes a waiting intake writer when the background holder releases, and hands it the turn', async () => {
     const buffer = createWriteTurnBuffer();
     const slots = new Int32Array(buffer, 0, 2);

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { letWorkersSizeTheirHeaps } from '../../ops/worker-heap-limits.js';
 import { createWalCheckpointer, type WalCheckpointSettings } from './wal-checkpointer.js';
-import { acquireWriteTurn, releaseWriteTurn } from './write-turn.js';
+import { acquireWriteTurn, releaseWriteTurn, releaseWriteTurnHeldBy, turnHolderOf } from './write-turn.js';
 
 /**
  * WAL checkpoints on a thread of their own, for a process without a detector worker to host them
@@ -30,7 +30,8 @@ ${releaseWriteTurn.toString()}
 ${createWalCheckpointer.toString()}
 const slots = workerData.writeTurn ? new Int32Array(workerData.writeTurn, 0, 2) : undefined;
 // This thread does nothing else: waiting for the turn synchronously is fine here.
-const turn = slots ? { take: () => acquireWriteTurn(slots, 1000), release: () => releaseWriteTurn(slots) } : undefined;
+const holder = require('node:worker_threads').threadId + 1;
+const turn = slots ? { take: () => acquireWriteTurn(slots, 1000, holder), release: () => releaseWriteTurn(slots) } : undefined;
 const checkpointer = createWalCheckpointer(db, turn, workerData);
 const timer = setInterval(() => {
   checkpointer.tick().catch((error) => parentPort.postMessage({ error: String(error && error.message || error) }));
@@ -49,6 +50,11 @@ export function startCheckpointWorker(options: CheckpointOptions, onError: (erro
     if (typeof message === 'object' && message !== null && 'error' in message) onError(new Error(String((message as { error: unknown }).error)));
   });
   worker.on('error', onError);
+  const holder = turnHolderOf(worker.threadId);
+  worker.once('exit', () => {
+    // Dead during a RESTART: the turn it held would keep every other writer waiting.
+    if (options.writeTurn) releaseWriteTurnHeldBy(new Int32Array(options.writeTurn, 0, 2), holder);
+  });
   return {
     stop: () =>
       new Promise<void>((resolve) => {

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { acquireWriteTurn, releaseWriteTurn } from './write-turn.js';
+import { acquireWriteTurn, releaseWriteTurn, releaseWriteTurnHeldBy, turnHolderOf } from './write-turn.js';
 import { letWorkersSizeTheirHeaps } from '../../ops/worker-heap-limits.js';
 
 /**
@@ -50,9 +50,10 @@ const write = db.transaction((rows) => rows.map((row) => insert.run(row).changes
 ${acquireWriteTurn.toString()}
 ${releaseWriteTurn.toString()}
 const turn = workerData.writeTurn ? new Int32Array(workerData.writeTurn, 0, 2) : undefined;
+const holder = require('node:worker_threads').threadId + 1;
 parentPort.on('message', (message) => {
   if (message === 'stop') { try { db.close(); } catch {} parentPort.postMessage('stopped'); return; }
-  const taken = turn !== undefined && acquireWriteTurn(turn, workerData.busyTimeoutMs);
+  const taken = turn !== undefined && acquireWriteTurn(turn, workerData.busyTimeoutMs, holder);
   try {
     parentPort.postMessage({ id: message.id, inserted: write(message.rows) });
   } catch (error) {
@@ -90,7 +91,10 @@ export function startEventWriterThread(options: EventWriterOptions): EventWriter
       if (message.inserted) waiter.resolve(message.inserted);
       else waiter.reject(new Error(`event writer: ${message.error ?? 'unknown error'}`));
     });
+    const holder = turnHolderOf(started.threadId);
     const lost = (reason: string) => {
+      // Dead in the middle of a batch: the turn it held would keep every other writer waiting.
+      if (options.writeTurn) releaseWriteTurnHeldBy(new Int32Array(options.writeTurn, 0, 2), holder);
       if (worker === started) worker = undefined;
       failAll(new Error(`event writer: ${reason}`));
     };

@@ -1,6 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { createWalCheckpointer, type WalCheckpointSettings } from './wal-checkpointer.js';
-import { acquireWriteTurnAsIntakeAsync, releaseWriteTurn } from './write-turn.js';
+import { threadId } from 'node:worker_threads';
+import { acquireWriteTurnAsIntakeAsync, releaseWriteTurn, turnHolderOf } from './write-turn.js';
 
 export interface HostedCheckpoints {
   /**
@@ -31,7 +32,7 @@ export function startHostedCheckpoints(options: HostedCheckpointOptions): Hosted
   const slots = new Int32Array(options.writeTurn, 0, 2);
   const checkpointer = createWalCheckpointer(
     db,
-    { take: () => acquireWriteTurnAsIntakeAsync(slots, 1000), release: () => releaseWriteTurn(slots) },
+    { take: () => acquireWriteTurnAsIntakeAsync(slots, 1000, turnHolderOf(threadId)), release: () => releaseWriteTurn(slots) },
     options.settings,
   );
   let active = 0;

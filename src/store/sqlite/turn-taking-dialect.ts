@@ -7,7 +7,8 @@ import {
   type SqliteDatabase,
   type TransactionSettings,
 } from 'kysely';
-import { acquireWriteTurnAsync, releaseWriteTurn } from './write-turn.js';
+import { threadId } from 'node:worker_threads';
+import { acquireWriteTurnAsync, releaseWriteTurn, turnHolderOf } from './write-turn.js';
 
 export interface ConnectionTurn {
   buffer: SharedArrayBuffer;
@@ -116,7 +117,7 @@ class TurnTakingDriver implements Driver {
   }
 
   private async take(): Promise<void> {
-    if (!this.held) this.held = await acquireWriteTurnAsync(this.slots, this.turn.timeoutMs);
+    if (!this.held) this.held = await acquireWriteTurnAsync(this.slots, this.turn.timeoutMs, turnHolderOf(threadId));
   }
 
   private give(): void {
