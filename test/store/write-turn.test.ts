@@ -55,7 +55,8 @@ describe('sqlite write turn', () => {
       `
       const { workerData, threadId } = require('node:worker_threads');
       ${acquireWriteTurn.toString()}
-      acquireWriteTurn(new Int32Array(workerData, 0, 2), 1000, threadId + 1);
+      const turnHolderOf = ${turnHolderOf.toString()};
+      acquireWriteTurn(new Int32Array(workerData, 0, 2), 1000, turnHolderOf(threadId));
       process.exit(3);
       `,
       { eval: true, workerData: buffer },

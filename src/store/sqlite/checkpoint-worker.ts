@@ -30,7 +30,8 @@ ${releaseWriteTurn.toString()}
 ${createWalCheckpointer.toString()}
 const slots = workerData.writeTurn ? new Int32Array(workerData.writeTurn, 0, 2) : undefined;
 // This thread does nothing else: waiting for the turn synchronously is fine here.
-const holder = require('node:worker_threads').threadId + 1;
+const turnHolderOf = ${turnHolderOf.toString()};
+const holder = turnHolderOf(require('node:worker_threads').threadId);
 const turn = slots ? { take: () => acquireWriteTurn(slots, 1000, holder), release: () => releaseWriteTurn(slots) } : undefined;
 const checkpointer = createWalCheckpointer(db, turn, workerData);
 const timer = setInterval(() => {

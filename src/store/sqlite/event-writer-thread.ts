@@ -50,7 +50,8 @@ const write = db.transaction((rows) => rows.map((row) => insert.run(row).changes
 ${acquireWriteTurn.toString()}
 ${releaseWriteTurn.toString()}
 const turn = workerData.writeTurn ? new Int32Array(workerData.writeTurn, 0, 2) : undefined;
-const holder = require('node:worker_threads').threadId + 1;
+const turnHolderOf = ${turnHolderOf.toString()};
+const holder = turnHolderOf(require('node:worker_threads').threadId);
 parentPort.on('message', (message) => {
   if (message === 'stop') { try { db.close(); } catch {} parentPort.postMessage('stopped'); return; }
   const taken = turn !== undefined && acquireWriteTurn(turn, workerData.busyTimeoutMs, holder);
